@@ -1,0 +1,70 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import { databasePlugin } from './db/plugin.js';
+import { authPlugin } from './http/auth.js';
+import { cachingPlugin } from './http/caching.js';
+import { errorHandlerPlugin } from './http/error-handler.js';
+import { inputGuardPlugin } from './http/input-guard.js';
+import { openApiPlugin } from './http/openapi.js';
+import { requestIdFrom } from './http/request-id.js';
+import { securityHeadersPlugin } from './http/security-headers.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { keysService } from './modules/keys/keys.service.js';
+import { keysRoutes } from './modules/keys/keys.routes.js';
+import { tagsRoutes } from './modules/tags/tags.routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
+
+export interface AppDependencies {
+  database: DatabaseHandle;
+  logger: FastifyBaseLogger;
+}
+
+/** A slug of 200 characters must reach the router (Fastify's default limit is 100). */
+const MAX_PARAM_LENGTH = 512;
+
+/** Builds the whole app; the caller owns listening. Closing the app closes the database. */
+export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: requestIdFrom,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON Merge Patch bodies are JSON too; PATCH clients often label them so.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.decorate('config', config);
+  await app.register(databasePlugin, { database: deps.database });
+
+  // Cross-cutting HTTP behaviour, in the order a request meets it.
+  await app.register(errorHandlerPlugin);
+  await app.register(securityHeadersPlugin);
+  const keys = keysService(deps.database.db);
+  await app.register(authPlugin, { resolveKey: (presented) => keys.resolve(presented) });
+  await app.register(inputGuardPlugin);
+  await app.register(cachingPlugin, { config });
+  await app.register(openApiPlugin, { config });
+
+  // Resources.
+  await app.register(healthRoutes);
+  await app.register(
+    async (v1) => {
+      await v1.register(keysRoutes);
+      await v1.register(tagsRoutes);
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,25 @@
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type * as schema from './schema/index.js';
+
+/**
+ * What repositories accept: the database or a transaction opened on it (a transaction is a
+ * PgDatabase too), on either driver. Repositories never learn which driver they run on.
+ */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly kind: DatabaseKind;
+  /** Cheap round trip, for readiness probes. */
+  ping(): Promise<void>;
+  /** Applies pending migrations from `migrations/`; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** True when every migration in `migrations/` is recorded as applied. */
+  migrationsApplied(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Called once per SQL statement sent; tests use it to count queries. */
+export type QueryListener = (sql: string) => void;

@@ -1,0 +1,65 @@
+/** PostgreSQL error codes (SQLSTATE) that Lede turns into client answers. */
+export const PG_UNIQUE_VIOLATION = '23505';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_INVALID_TEXT_REPRESENTATION = '22P02';
+export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
+export const PG_UNTRANSLATABLE_CHARACTER = '22P05';
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+const CONNECTION_ERROR_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'PGlite is closed',
+];
+
+/** drizzle wraps driver errors (DrizzleQueryError.cause); walk the chain to the driver's error. */
+function* causeChain(error: unknown): Generator<Record<string, unknown>> {
+  let current = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
+    yield current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+export function pgErrorCode(error: unknown): string | undefined {
+  for (const link of causeChain(error)) {
+    if (typeof link.code === 'string') return link.code;
+  }
+  return undefined;
+}
+
+export function pgConstraint(error: unknown): string | undefined {
+  for (const link of causeChain(error)) {
+    if (typeof link.constraint === 'string') return link.constraint;
+  }
+  return undefined;
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (pgErrorCode(error) !== PG_UNIQUE_VIOLATION) return false;
+  return constraint === undefined || pgConstraint(error) === constraint;
+}
+
+/** True when the database could not be reached, as opposed to a query it rejected. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (const link of causeChain(error)) {
+    const code = typeof link.code === 'string' ? link.code : '';
+    if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08')) return true;
+    const message = typeof link.message === 'string' ? link.message : '';
+    if (CONNECTION_ERROR_MESSAGES.some((fragment) => message.includes(fragment))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { lockDataDir } from './data-dir-lock.js';
+import type { Database, DatabaseHandle, QueryListener } from './database.js';
+import { APPLIED_MIGRATIONS_SQL, MIGRATIONS_FOLDER, shippedMigrationCount } from './migrations.js';
+import * as schema from './schema/index.js';
+
+export interface PgliteOptions {
+  /** A directory to keep data in; omitted means in memory (tests). */
+  dataDir?: string;
+  onQuery?: QueryListener;
+}
+
+export async function openPglite(options: PgliteOptions): Promise<DatabaseHandle> {
+  let releaseLock = () => {};
+  let client: PGlite;
+  if (options.dataDir) {
+    releaseLock = lockDataDir(options.dataDir);
+    const pgdata = join(options.dataDir, 'pglite');
+    mkdirSync(pgdata, { recursive: true });
+    client = new PGlite(pgdata);
+  } else {
+    client = new PGlite();
+  }
+  try {
+    await client.waitReady;
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  const onQuery = options.onQuery;
+  const db = drizzle({
+    client,
+    schema,
+    logger: onQuery ? { logQuery: (sql) => onQuery(sql) } : false,
+  }) as unknown as Database;
+
+  return {
+    db,
+    kind: 'pglite',
+    async ping() {
+      await client.query('select 1');
+    },
+    async migrate() {
+      await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async migrationsApplied() {
+      try {
+        const result = await client.query<{ applied: number }>(APPLIED_MIGRATIONS_SQL);
+        return (result.rows[0]?.applied ?? 0) >= shippedMigrationCount();
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        releaseLock();
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Every error a client can see has a stable code. Clients and tests branch on `code`; `title`
+ * is the human summary for that code and `detail` explains the one occurrence.
+ */
+export const PROBLEMS = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is invalid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  INVALID_CURSOR: { status: 400, title: 'The cursor is invalid' },
+  AUTH_REQUIRED: { status: 401, title: 'An API key is required' },
+  INVALID_API_KEY: { status: 401, title: 'The API key is unknown or revoked' },
+  FORBIDDEN: { status: 403, title: "The API key's role does not allow this" },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
+  TAG_NOT_FOUND: { status: 404, title: 'Tag not found' },
+  KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  TAG_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
+  PRECONDITION_FAILED: { status: 412, title: 'The resource has changed since you read it' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  PRECONDITION_REQUIRED: { status: 428, title: 'If-Match is required' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is temporarily unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'AppError';
+    this.status = PROBLEMS[code].status;
+    this.title = PROBLEMS[code].title;
+  }
+}
+
+/** The problem `type` URI for a code: stable, and never pointing at a host we don't own. */
+export function problemType(code: ProblemCode): string {
+  return `urn:lede:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { ACCESS_LEVELS, type AuthenticatedKey, roleSatisfies } from './access.js';
+import { AppError } from './app-error.js';
+
+export interface AuthOptions {
+  /** Looks a presented key up; null when it is unknown or revoked. */
+  resolveKey(presented: string): Promise<AuthenticatedKey | null>;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="lede"' };
+
+function presentedKey(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (header === undefined) return null;
+  const match = BEARER.exec(header);
+  if (!match?.[1]) {
+    throw new AppError('INVALID_API_KEY', 'Send the key as "Authorization: Bearer <key>".', undefined, WWW_AUTHENTICATE);
+  }
+  return match[1];
+}
+
+function describeRoute(route: RouteOptions): string {
+  return `${Array.isArray(route.method) ? route.method.join(',') : route.method} ${route.url}`;
+}
+
+/**
+ * Every route must say who may call it (`config.access`), so a route that forgets fails the boot
+ * instead of becoming silently public. Routes are collected as they are added and checked once
+ * all plugins have run their own onRoute hooks (the docs plugin marks its routes public in one).
+ */
+export function routesMissingAccess(routes: RouteOptions[]): string[] {
+  return routes
+    .filter((route) => {
+      const access = route.config?.access;
+      return access === undefined || !ACCESS_LEVELS.includes(access);
+    })
+    .map(describeRoute);
+}
+
+export const authPlugin = fp<AuthOptions>(
+  async function auth(app: FastifyInstance, options: AuthOptions) {
+    app.decorateRequest('apiKey', null);
+    const routes: RouteOptions[] = [];
+    app.addHook('onRoute', (route) => {
+      routes.push(route);
+    });
+    app.addHook('onReady', async () => {
+      const missing = routesMissingAccess(routes);
+      if (missing.length > 0) {
+        throw new Error(`Routes without config.access (${ACCESS_LEVELS.join(' | ')}): ${missing.join('; ')}`);
+      }
+    });
+
+    // onRequest: refuse before the body is even read.
+    app.addHook('onRequest', async (request) => {
+      const access = request.routeOptions.config.access;
+      if (access === undefined) return; // the not-found handler
+      const presented = presentedKey(request);
+      if (presented !== null) {
+        const key = await options.resolveKey(presented);
+        // A wrong key is an error even on a public route: silently serving it as anonymous
+        // would hide the caller's mistake (and their drafts).
+        if (key === null) {
+          throw new AppError('INVALID_API_KEY', 'The API key is unknown or has been revoked.', undefined, WWW_AUTHENTICATE);
+        }
+        request.apiKey = key;
+      }
+      if (access === 'public') return;
+      if (request.apiKey === null) {
+        throw new AppError('AUTH_REQUIRED', `This endpoint needs a key with the ${access} role or higher.`, undefined, WWW_AUTHENTICATE);
+      }
+      if (!roleSatisfies(request.apiKey.role, access)) {
+        throw new AppError('FORBIDDEN', `This endpoint needs the ${access} role; the key has ${request.apiKey.role}.`);
+      }
+    });
+  },
+  { name: 'lede-auth' },
+);

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The version of the single resource in this response; it becomes part of the ETag. */
+    resourceVersion: number | null;
+  }
+}
+
+const ETAG_HASH_LENGTH = 16;
+
+/**
+ * ETags: `"v{version}-{hash}"` for a single resource, `"{hash}"` for anything else. The hash of
+ * the exact body makes 304s safe even when a derived field (say a tag's articleCount) changes
+ * without a new version; the version prefix is what If-Match is checked against.
+ */
+export function entityTag(body: string | Buffer, version: number | null): string {
+  const hash = createHash('sha256').update(body).digest('base64url').slice(0, ETAG_HASH_LENGTH);
+  return version === null ? `"${hash}"` : `"v${version}-${hash}"`;
+}
+
+function opaqueTag(tag: string): string {
+  return tag.trim().replace(/^W\//, '');
+}
+
+/** If-None-Match uses weak comparison and may list several tags, or `*`. */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const wanted = opaqueTag(etag);
+  return header.split(',').some((candidate) => {
+    const tag = opaqueTag(candidate);
+    return tag === '*' || tag === wanted;
+  });
+}
+
+/** Versions named by an If-Match header; tags not made by Lede simply name none. */
+export function versionsInIfMatch(header: string): number[] {
+  const versions: number[] = [];
+  for (const candidate of header.split(',')) {
+    const match = /^"v(\d{1,9})(?:-[A-Za-z0-9_-]*)?"$/.exec(opaqueTag(candidate));
+    if (match?.[1]) versions.push(Number(match[1]));
+  }
+  return versions;
+}
+
+/** Names what a response contains (`Surrogate-Key`), so a CDN can purge exactly what changed. */
+export function setSurrogateKeys(reply: FastifyReply, keys: string[]): FastifyReply {
+  return reply.header('surrogate-key', keys.join(' '));
+}
+
+function isCacheableRead(request: FastifyRequest, reply: FastifyReply): boolean {
+  return (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode === 200;
+}
+
+export const cachingPlugin = fp<{ config: Config }>(
+  async function caching(app: FastifyInstance, { config }) {
+    const publicCacheControl =
+      `public, max-age=${config.CACHE_MAX_AGE_SECONDS}, ` +
+      `stale-while-revalidate=${config.CACHE_STALE_WHILE_REVALIDATE_SECONDS}`;
+
+    app.decorateReply('resourceVersion', null);
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      const writeAnswer = reply.resourceVersion !== null && (reply.statusCode === 200 || reply.statusCode === 201);
+      const readAnswer = isCacheableRead(request, reply);
+      if ((!readAnswer && !writeAnswer) || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
+        return payload;
+      }
+      if (!reply.hasHeader('etag')) reply.header('etag', entityTag(payload, reply.resourceVersion));
+      if (!readAnswer) return payload;
+
+      const anonymous = request.apiKey === null && request.routeOptions.config.access === 'public';
+      if (!reply.hasHeader('cache-control')) {
+        reply.header('cache-control', anonymous ? publicCacheControl : 'private, no-cache');
+      }
+      reply.header('vary', 'Authorization');
+
+      if (noneMatch(request.headers['if-none-match'], String(reply.getHeader('etag')))) {
+        reply.code(304);
+        reply.removeHeader('content-type');
+        reply.removeHeader('content-length');
+        return '';
+      }
+      return payload;
+    });
+  },
+  { name: 'lede-caching', dependencies: ['lede-auth'] },
+);

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export const Uuid = z.uuid({ error: 'must be a UUID' }).meta({ example: '0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42' });
+
+export const Timestamp = z.iso.datetime({ offset: true }).meta({ example: '2024-11-22T14:30:00.000Z' });
+
+export const Slug = z
+  .string()
+  .max(200)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single hyphens')
+  .meta({ example: 'rosiia' });
+
+export const PageQuery = {
+  limit: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: `Items per page, 1–${MAX_PAGE_SIZE}` }),
+  cursor: z.string().max(1024).optional().meta({ description: 'Opaque cursor from a previous page’s nextCursor' }),
+};
+
+export function page<T extends z.ZodType>(item: T, id: string) {
+  return z
+    .object({
+      data: z.array(item),
+      nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+    })
+    .meta({ id });
+}
+
+/** Headers every conditional write reads. */
+export const IfMatchHeaders = z.object({
+  'if-match': z.string().optional().meta({ description: 'The ETag from your last read; required' }),
+});
+
+/** Serialises a timestamp the way every response shows it. */
+export function isoTime(value: Date): string {
+  return value.toISOString();
+}
+
+export function isoTimeOrNull(value: Date | null): string | null {
+  return value === null ? null : value.toISOString();
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { Problem } from './problem.schemas.js';
+
+export const DOCS_PREFIX = '/docs';
+const BEARER_SCHEME = 'bearerAuth';
+
+const NotModified = z.null().meta({ description: 'Not modified: your cached copy (If-None-Match) is current' });
+
+/** Response entries for the given statuses: problem+json for errors, an empty body for 304. */
+export function problemResponses(...statuses: number[]): Record<number, z.ZodType> {
+  const responses: Record<number, z.ZodType> = {};
+  for (const status of statuses) {
+    responses[status] = status === 304 ? NotModified : Problem;
+  }
+  return responses;
+}
+
+/**
+ * Fills in what every route shares, so no route can forget it: its security requirement (from
+ * config.access) and the error statuses the shared layers can answer with.
+ */
+function addSharedRouteDocs(route: RouteOptions): void {
+  const schema = route.schema;
+  const access = route.config?.access;
+  if (!schema || schema.hide || access === undefined) return;
+  const statuses = [401, 500, 503];
+  if (access !== 'public') statuses.push(403);
+  if (schema.body || schema.querystring || schema.params || schema.headers) statuses.push(400);
+  if (schema.body) statuses.push(413, 415);
+  route.schema = {
+    ...schema,
+    security: access === 'public' ? [{}, { [BEARER_SCHEME]: [] }] : [{ [BEARER_SCHEME]: [] }],
+    response: { ...problemResponses(...statuses), ...(schema.response as object) },
+  };
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> };
+
+/** Error responses are served as application/problem+json; say so in the document. */
+function useProblemContentType(document: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const json = response.content?.['application/json'];
+        if (Number(status) >= 400 && json && response.content) {
+          response.content = { 'application/problem+json': json };
+        }
+        if (status === '304') delete response.content;
+      }
+    }
+  }
+  return document;
+}
+
+export const openApiPlugin = fp<{ config: Config }>(
+  async function openApi(app: FastifyInstance, { config }) {
+    app.addHook('onRoute', addSharedRouteDocs);
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Lede API',
+          version: '1.0.0',
+          description:
+            'Lede is a headless CMS for newsrooms: articles, tags and the latest-news timeline. ' +
+            'Errors are RFC 9457 problem+json with a stable `code`. Writes to existing resources ' +
+            'need `If-Match` with the ETag of your last read.',
+        },
+        servers: [{ url: config.PUBLIC_BASE_URL }],
+        components: {
+          securitySchemes: {
+            [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'An API key: `lede_…`' },
+          },
+        },
+      },
+      transform: jsonSchemaTransform,
+      transformObject: (input) => useProblemContentType(jsonSchemaTransformObject(input) as OpenApiDocument) as never,
+    });
+
+    await app.register(async function docsPage(docs) {
+      docs.addHook('onRoute', (route) => {
+        route.config = { ...route.config, access: 'public' };
+      });
+      await docs.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
+    });
+
+    app.get('/openapi.json', {
+      config: { access: 'public' },
+      schema: { hide: true },
+      handler: async () => app.swagger(),
+    });
+  },
+  { name: 'lede-openapi' },
+);

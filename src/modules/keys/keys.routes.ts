@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { isoTime, isoTimeOrNull } from '../../http/common.schemas.js';
+import { problemResponses } from '../../http/openapi.js';
+import { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, ApiKeyPage, ApiKeyParams } from './keys.schemas.js';
+import { type ApiKeyRecord, keysService } from './keys.service.js';
+import { displayPrefix } from './key-secret.js';
+
+const OPENAPI_TAG = 'API keys';
+
+function toWire(record: ApiKeyRecord) {
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role,
+    prefix: displayPrefix(record.prefix),
+    createdAt: isoTime(record.createdAt),
+    revokedAt: isoTimeOrNull(record.revokedAt),
+  };
+}
+
+export const keysRoutes: FastifyPluginAsyncZod = async (app) => {
+  const keys = keysService(app.database.db);
+
+  app.post('/keys', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Create an API key',
+      description: 'Answers the key once; only its hash is stored.',
+      operationId: 'createApiKey',
+      tags: [OPENAPI_TAG],
+      body: ApiKeyCreate,
+      response: { 201: ApiKeyCreated },
+    },
+    handler: async (request, reply) => {
+      const { key, record } = await keys.create(request.body);
+      return reply.code(201).header('cache-control', 'no-store').send({ ...toWire(record), key });
+    },
+  });
+
+  app.get('/keys', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'List API keys',
+      description: 'Newest first. Keys themselves are never shown, only their prefixes.',
+      operationId: 'listApiKeys',
+      tags: [OPENAPI_TAG],
+      querystring: ApiKeyListQuery,
+      response: { 200: ApiKeyPage, ...problemResponses(304) },
+    },
+    handler: async (request) => {
+      const { data, nextCursor } = await keys.list(request.query);
+      return { data: data.map(toWire), nextCursor };
+    },
+  });
+
+  app.delete('/keys/:id', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Revoke an API key',
+      description: 'The key stops working at once. Revoking a revoked key changes nothing.',
+      operationId: 'revokeApiKey',
+      tags: [OPENAPI_TAG],
+      params: ApiKeyParams,
+      response: { 200: ApiKey, ...problemResponses(404) },
+    },
+    handler: async (request) => toWire(await keys.revoke(request.params.id)),
+  });
+};

@@ -1,0 +1,84 @@
+import { and, asc, eq, getTableColumns, gt, ilike, inArray, like, or, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/database.js';
+import { tags } from '../../db/schema/tags.js';
+import { escapeLike } from '../../lib/like.js';
+
+export type TagRow = typeof tags.$inferSelect;
+export type TagWithCount = TagRow & { articleCount: number };
+
+/**
+ * The number of articles carrying each tag. No article can carry a tag until the articles
+ * module adds the article–tag link, so until then the count is zero by construction.
+ */
+const articleCount = sql<number>`0`.mapWith(Number);
+
+const tagColumns = { ...getTableColumns(tags), articleCount };
+
+export async function insertTag(
+  db: Database,
+  values: { slug: string; name: string; description: string | null; locale: string },
+): Promise<TagRow> {
+  const [row] = await db.insert(tags).values(values).returning();
+  if (!row) throw new Error('insert into tags returned no row');
+  return row;
+}
+
+export async function findTag(db: Database, where: SQL): Promise<TagWithCount | undefined> {
+  const [row] = await db.select(tagColumns).from(tags).where(where).limit(1);
+  return row;
+}
+
+export const byId = (id: string) => eq(tags.id, id);
+export const bySlug = (slug: string, locale: string) => and(eq(tags.slug, slug), eq(tags.locale, locale)) as SQL;
+
+export async function listTags(
+  db: Database,
+  options: { q?: string; locale?: string; limit: number; after?: { name: string; id: string } },
+): Promise<TagWithCount[]> {
+  const conditions: SQL[] = [];
+  if (options.locale) conditions.push(eq(tags.locale, options.locale));
+  if (options.q) {
+    const prefix = `${escapeLike(options.q)}%`;
+    conditions.push(or(ilike(tags.name, prefix), like(tags.slug, prefix.toLowerCase())) as SQL);
+  }
+  if (options.after) {
+    const { name, id } = options.after;
+    conditions.push(or(gt(tags.name, name), and(eq(tags.name, name), gt(tags.id, id))) as SQL);
+  }
+  return db
+    .select(tagColumns)
+    .from(tags)
+    .where(and(...conditions))
+    .orderBy(asc(tags.name), asc(tags.id))
+    .limit(options.limit);
+}
+
+/** Applies a change only if the row is still at one of the versions the client read. */
+export async function updateTagIfVersion(
+  db: Database,
+  id: string,
+  versions: number[],
+  changes: Partial<Pick<TagRow, 'slug' | 'name' | 'description' | 'locale'>>,
+): Promise<TagRow | undefined> {
+  if (versions.length === 0) return undefined;
+  const [row] = await db
+    .update(tags)
+    .set({ ...changes, version: sql`${tags.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(tags.id, id), inArray(tags.version, versions)))
+    .returning();
+  return row;
+}
+
+export async function deleteTagIfVersion(db: Database, id: string, versions: number[]): Promise<boolean> {
+  if (versions.length === 0) return false;
+  const deleted = await db
+    .delete(tags)
+    .where(and(eq(tags.id, id), inArray(tags.version, versions)))
+    .returning({ id: tags.id });
+  return deleted.length > 0;
+}
+
+export async function tagExists(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: tags.id }).from(tags).where(eq(tags.id, id)).limit(1);
+  return row !== undefined;
+}

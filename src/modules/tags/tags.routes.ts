@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { setSurrogateKeys } from '../../http/caching.js';
+import { IfMatchHeaders, isoTime } from '../../http/common.schemas.js';
+import { problemResponses } from '../../http/openapi.js';
+import { requiredVersions } from '../../http/preconditions.js';
+import {
+  Tag,
+  TagCreate,
+  TagIdOrSlugParams,
+  TagIdParams,
+  TagListQuery,
+  TagLookupQuery,
+  TagPage,
+  TagUpdate,
+  type TagWire,
+} from './tags.schemas.js';
+import { type Tag as TagRecord, tagsService } from './tags.service.js';
+
+const OPENAPI_TAG = 'Tags';
+const LIST_SURROGATE_KEY = 'tags';
+
+export const tagSurrogateKey = (id: string) => `tag:${id}`;
+
+function toWire(tag: TagRecord): TagWire {
+  return {
+    id: tag.id,
+    slug: tag.slug,
+    name: tag.name,
+    description: tag.description,
+    locale: tag.locale,
+    articleCount: tag.articleCount,
+    createdAt: isoTime(tag.createdAt),
+    updatedAt: isoTime(tag.updatedAt),
+    version: tag.version,
+  };
+}
+
+export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const tags = tagsService(app.database.db, { locale: app.config.DEFAULT_LOCALE });
+
+  app.get('/tags', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'List tags',
+      description: 'Alphabetical by name. Filter by a name or slug prefix (`q`) and by locale.',
+      operationId: 'listTags',
+      tags: [OPENAPI_TAG],
+      querystring: TagListQuery,
+      response: { 200: TagPage, ...problemResponses(304) },
+    },
+    handler: async (request, reply) => {
+      const { data, nextCursor } = await tags.list(request.query);
+      setSurrogateKeys(reply, [LIST_SURROGATE_KEY]);
+      return { data: data.map(toWire), nextCursor };
+    },
+  });
+
+  app.get('/tags/:idOrSlug', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Get a tag by id or slug',
+      operationId: 'getTag',
+      tags: [OPENAPI_TAG],
+      params: TagIdOrSlugParams,
+      querystring: TagLookupQuery,
+      response: { 200: Tag, ...problemResponses(304, 404) },
+    },
+    handler: async (request, reply) => {
+      const tag = await tags.get(request.params.idOrSlug, request.query.locale);
+      reply.resourceVersion = tag.version;
+      setSurrogateKeys(reply, [tagSurrogateKey(tag.id)]);
+      return toWire(tag);
+    },
+  });
+
+  app.post('/tags', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Create a tag',
+      description: 'The slug is made from the name when absent. A slug already used in the locale is 409.',
+      operationId: 'createTag',
+      tags: [OPENAPI_TAG],
+      body: TagCreate,
+      response: { 201: Tag, ...problemResponses(409) },
+    },
+    handler: async (request, reply) => {
+      const tag = await tags.create(request.body);
+      reply.resourceVersion = tag.version;
+      return reply.code(201).header('location', `/v1/tags/${tag.id}`).send(toWire(tag));
+    },
+  });
+
+  app.patch('/tags/:id', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Change a tag',
+      description: 'Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale.',
+      operationId: 'updateTag',
+      tags: [OPENAPI_TAG],
+      params: TagIdParams,
+      headers: IfMatchHeaders,
+      body: TagUpdate,
+      response: { 200: Tag, ...problemResponses(404, 409, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      const tag = await tags.update(request.params.id, requiredVersions(request), request.body);
+      reply.resourceVersion = tag.version;
+      return toWire(tag);
+    },
+  });
+
+  app.delete('/tags/:id', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Delete a tag',
+      description: 'Detaches it from every article. Needs If-Match like any change.',
+      operationId: 'deleteTag',
+      tags: [OPENAPI_TAG],
+      params: TagIdParams,
+      headers: IfMatchHeaders,
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      await tags.remove(request.params.id, requiredVersions(request));
+      return reply.code(204).send(null);
+    },
+  });
+};

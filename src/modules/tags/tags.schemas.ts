@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
+import { Locale } from '../../lib/locale.js';
+
+const TagName = z.string().trim().min(1).max(100).meta({ example: 'Russia' });
+const TagDescription = z.string().trim().max(1000).nullable().meta({ example: 'Coverage of Russia and its war against Ukraine' });
+
+export const Tag = z
+  .object({
+    id: Uuid,
+    slug: Slug.meta({ example: 'russia' }),
+    name: TagName,
+    description: z.string().nullable(),
+    locale: z.string().meta({ example: 'en' }),
+    articleCount: z.number().int().min(0).meta({ description: 'Articles carrying this tag that the caller may see' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    version: z.number().int().min(1).meta({ description: 'Grows by one on every change; the ETag is derived from it' }),
+  })
+  .meta({
+    id: 'Tag',
+    example: {
+      id: '5d0c1c1e-6f2a-4c59-9a57-3b7e2f0a8d11',
+      slug: 'russia',
+      name: 'Russia',
+      description: null,
+      locale: 'en',
+      articleCount: 1,
+      createdAt: '2023-03-02T17:59:00.000Z',
+      updatedAt: '2023-03-02T17:59:00.000Z',
+      version: 1,
+    },
+  });
+
+export const TagCreate = z
+  .strictObject({
+    name: TagName,
+    slug: Slug.optional().meta({ description: 'Made from the name when absent (Cyrillic is transliterated)' }),
+    description: TagDescription.optional(),
+    locale: Locale.optional().meta({ description: 'Defaults to the configured DEFAULT_LOCALE' }),
+  })
+  .meta({ id: 'TagCreate', example: { name: 'Росія', locale: 'uk' } });
+
+export const TagUpdate = z
+  .strictObject({
+    name: TagName.optional(),
+    slug: Slug.optional(),
+    description: TagDescription.optional(),
+    locale: Locale.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'Send at least one field to change')
+  .meta({ id: 'TagUpdate', example: { description: 'Coverage of Russia' } });
+
+export const TagPage = page(Tag, 'TagPage');
+
+export const TagListQuery = z.strictObject({
+  q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix of the name or slug, case-insensitive' }),
+  locale: Locale.optional(),
+  ...PageQuery,
+});
+
+export const TagLookupQuery = z.strictObject({
+  locale: Locale.optional().meta({ description: 'Locale of a slug lookup; defaults to DEFAULT_LOCALE' }),
+});
+
+export const TagIdOrSlugParams = z.strictObject({
+  idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The tag id, or its slug' }),
+});
+
+export const TagIdParams = z.strictObject({ id: Uuid });
+
+export type TagCreateInput = z.output<typeof TagCreate>;
+export type TagUpdateInput = z.output<typeof TagUpdate>;
+export type TagWire = z.input<typeof Tag>;

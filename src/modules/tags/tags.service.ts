@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { Database } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { AppError } from '../../http/app-error.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { staleVersion } from '../../http/preconditions.js';
+import { slugify } from '../../lib/slug.js';
+import * as repo from './tags.repository.js';
+import type { TagCreateInput, TagUpdateInput } from './tags.schemas.js';
+
+export type Tag = repo.TagWithCount;
+
+const TAGS_CURSOR = 'tags';
+const TagCursorValues = z.tuple([z.string(), z.uuid()]);
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function slugTaken(slug: string, locale: string): AppError {
+  return new AppError('TAG_SLUG_TAKEN', `The slug "${slug}" is already used by another tag in locale ${locale}.`, [
+    { path: 'body.slug', message: 'already in use' },
+  ]);
+}
+
+function notFound(idOrSlug: string): AppError {
+  return new AppError('TAG_NOT_FOUND', `No tag has the id or slug "${idOrSlug}".`);
+}
+
+export function tagsService(db: Database, defaults: { locale: string }) {
+  async function mustFind(id: string): Promise<Tag> {
+    const tag = await repo.findTag(db, repo.byId(id));
+    if (!tag) throw notFound(id);
+    return tag;
+  }
+
+  return {
+    async create(input: TagCreateInput): Promise<Tag> {
+      const locale = input.locale ?? defaults.locale;
+      const slug = input.slug ?? slugify(input.name);
+      if (slug === '') {
+        throw new AppError('VALIDATION_FAILED', 'No slug can be made from this name; send one.', [
+          { path: 'body.slug', message: 'required when the name has no letters or digits' },
+        ]);
+      }
+      try {
+        const row = await repo.insertTag(db, { slug, name: input.name, description: input.description ?? null, locale });
+        return { ...row, articleCount: 0 };
+      } catch (error) {
+        // The unique index decides, so two racing creates cannot both win.
+        if (isUniqueViolation(error)) throw slugTaken(slug, locale);
+        throw error;
+      }
+    },
+
+    async get(idOrSlug: string, locale: string | undefined): Promise<Tag> {
+      const where = UUID_SHAPE.test(idOrSlug)
+        ? repo.byId(idOrSlug)
+        : repo.bySlug(idOrSlug, locale ?? defaults.locale);
+      const tag = await repo.findTag(db, where);
+      if (!tag) throw notFound(idOrSlug);
+      return tag;
+    },
+
+    async list(options: { q?: string; locale?: string; limit: number; cursor?: string }) {
+      const after = options.cursor ? decodeCursor(TAGS_CURSOR, options.cursor, TagCursorValues) : undefined;
+      const rows = await repo.listTags(db, {
+        q: options.q,
+        locale: options.locale,
+        limit: options.limit + 1,
+        after: after ? { name: after[0], id: after[1] } : undefined,
+      });
+      const data = rows.slice(0, options.limit);
+      const last = data.at(-1);
+      const nextCursor = rows.length > options.limit && last ? encodeCursor(TAGS_CURSOR, [last.name, last.id]) : null;
+      return { data, nextCursor };
+    },
+
+    async update(id: string, versions: number[], changes: TagUpdateInput): Promise<Tag> {
+      let updated: repo.TagRow | undefined;
+      try {
+        updated = await repo.updateTagIfVersion(db, id, versions, changes);
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          const current = await mustFind(id);
+          throw slugTaken(changes.slug ?? current.slug, changes.locale ?? current.locale);
+        }
+        throw error;
+      }
+      if (!updated) {
+        await mustFind(id);
+        throw staleVersion('tag');
+      }
+      return mustFind(id);
+    },
+
+    async remove(id: string, versions: number[]): Promise<void> {
+      if (await repo.deleteTagIfVersion(db, id, versions)) return;
+      await mustFind(id);
+      throw staleVersion('tag');
+    },
+  };
+}
+
+export type TagsService = ReturnType<typeof tagsService>;
