@@ -10,7 +10,25 @@ import { Problem } from './problem.schemas.js';
 export const DOCS_PREFIX = '/docs';
 const BEARER_SCHEME = 'bearerAuth';
 
-const NotModified = z.null().meta({ description: 'Not modified: your cached copy (If-None-Match) is current' });
+const NotModified = z.null();
+
+const STATUS_DESCRIPTIONS: Record<string, string> = {
+  '200': 'OK',
+  '201': 'Created',
+  '204': 'Done; no content',
+  '304': 'Not modified: your cached copy (If-None-Match) is current',
+  '400': 'Invalid input; `errors` names each invalid field',
+  '401': 'Missing, unknown or revoked API key',
+  '403': "The key's role does not allow this",
+  '404': 'Not found',
+  '409': 'Conflicts with existing data',
+  '412': 'If-Match names an old version: nothing was written; read again and retry',
+  '413': 'Body too large',
+  '415': 'Body is not JSON',
+  '428': 'If-Match is missing',
+  '500': 'Unexpected server error (logged with the request id)',
+  '503': 'Database unavailable; retry after Retry-After seconds',
+};
 
 /** Response entries for the given statuses: problem+json for errors, an empty body for 304. */
 export function problemResponses(...statuses: number[]): Record<number, z.ZodType> {
@@ -40,10 +58,11 @@ function addSharedRouteDocs(route: RouteOptions): void {
   };
 }
 
-type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> };
+type OpenApiResponse = { description?: string; content?: Record<string, unknown> };
+type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, OpenApiResponse> }>> };
 
-/** Error responses are served as application/problem+json; say so in the document. */
-function useProblemContentType(document: OpenApiDocument): OpenApiDocument {
+/** Says what each status means, and that errors are served as application/problem+json. */
+function describeResponses(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
@@ -51,7 +70,11 @@ function useProblemContentType(document: OpenApiDocument): OpenApiDocument {
         if (Number(status) >= 400 && json && response.content) {
           response.content = { 'application/problem+json': json };
         }
-        if (status === '304') delete response.content;
+        if (status === '304' || status === '204') delete response.content;
+        const description = STATUS_DESCRIPTIONS[status];
+        if (description && (!response.description || response.description === 'Default Response')) {
+          response.description = description;
+        }
       }
     }
   }
@@ -81,7 +104,7 @@ export const openApiPlugin = fp<{ config: Config }>(
         },
       },
       transform: jsonSchemaTransform,
-      transformObject: (input) => useProblemContentType(jsonSchemaTransformObject(input) as OpenApiDocument) as never,
+      transformObject: (input) => describeResponses(jsonSchemaTransformObject(input) as OpenApiDocument) as never,
     });
 
     await app.register(async function docsPage(docs) {

@@ -91,7 +91,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   });
 
-  app.patch('/tags/:id', {
+  app.patch('/tags/:idOrSlug', {
     config: { access: 'editor' },
     schema: {
       summary: 'Change a tag',
@@ -104,13 +104,13 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Tag, ...problemResponses(404, 409, 412, 428) },
     },
     handler: async (request, reply) => {
-      const tag = await tags.update(request.params.id, requiredVersions(request), request.body);
+      const tag = await tags.update(request.params.idOrSlug, requiredVersions(request), request.body);
       reply.resourceVersion = tag.version;
       return toWire(tag);
     },
   });
 
-  app.delete('/tags/:id', {
+  app.delete('/tags/:idOrSlug', {
     config: { access: 'editor' },
     schema: {
       summary: 'Delete a tag',
@@ -122,7 +122,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
     },
     handler: async (request, reply) => {
-      await tags.remove(request.params.id, requiredVersions(request));
+      await tags.remove(request.params.idOrSlug, requiredVersions(request));
       return reply.code(204).send(null);
     },
   });

@@ -67,7 +67,8 @@ export const TagIdOrSlugParams = z.strictObject({
   idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The tag id, or its slug' }),
 });
 
-export const TagIdParams = z.strictObject({ id: Uuid });
+/** Writes address a tag by id only; the parameter keeps the read path's name (one path template in OpenAPI). */
+export const TagIdParams = z.strictObject({ idOrSlug: Uuid.meta({ description: 'The tag id (writes take the id, not the slug)' }) });
 
 export type TagCreateInput = z.output<typeof TagCreate>;
 export type TagUpdateInput = z.output<typeof TagUpdate>;
