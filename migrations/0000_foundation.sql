@@ -4,9 +4,8 @@ CREATE TABLE "api_keys" (
 	"role" text NOT NULL,
 	"prefix" text NOT NULL,
 	"secret_hash" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"last_used_at" timestamp with time zone,
-	"revoked_at" timestamp with time zone,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"revoked_at" timestamp (3) with time zone,
 	CONSTRAINT "api_keys_prefix_unique" UNIQUE("prefix"),
 	CONSTRAINT "api_keys_role_check" CHECK ("api_keys"."role" in ('reader', 'editor', 'admin'))
 );
@@ -17,8 +16,8 @@ CREATE TABLE "tags" (
 	"name" text NOT NULL,
 	"description" text,
 	"locale" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"version" integer DEFAULT 1 NOT NULL,
 	CONSTRAINT "tags_version_positive" CHECK ("tags"."version" > 0)
 );

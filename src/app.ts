@@ -10,6 +10,7 @@ import { inputGuardPlugin } from './http/input-guard.js';
 import { openApiPlugin } from './http/openapi.js';
 import { requestIdFrom } from './http/request-id.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
+import { articlesRoutes } from './modules/articles/articles.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysService } from './modules/keys/keys.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
@@ -62,6 +63,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     async (v1) => {
       await v1.register(keysRoutes);
       await v1.register(tagsRoutes);
+      await v1.register(articlesRoutes);
     },
     { prefix: '/v1' },
   );

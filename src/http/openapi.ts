@@ -25,6 +25,7 @@ const STATUS_DESCRIPTIONS: Record<string, string> = {
   '412': 'If-Match names an old version: nothing was written; read again and retry',
   '413': 'Body too large',
   '415': 'Body is not JSON',
+  '422': 'Names a tag or article that does not exist; nothing was written',
   '428': 'If-Match is missing',
   '500': 'Unexpected server error (logged with the request id)',
   '503': 'Database unavailable; retry after Retry-After seconds',

@@ -1,2 +1,3 @@
 export * from './keys.js';
 export * from './tags.js';
+export * from './articles.js';

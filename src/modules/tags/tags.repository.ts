@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, like, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
+import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { escapeLike } from '../../lib/like.js';
 
@@ -7,12 +8,18 @@ export type TagRow = typeof tags.$inferSelect;
 export type TagWithCount = TagRow & { articleCount: number };
 
 /**
- * The number of articles carrying each tag. No article can carry a tag until the articles
- * module adds the article–tag link, so until then the count is zero by construction.
+ * The number of articles carrying each tag that the reader may see. For anonymous readers the
+ * link's own copy of the publication time decides (it is null unless the article is published or
+ * scheduled), so the count never needs the articles table.
  */
-const articleCount = sql<number>`0`.mapWith(Number);
+function articleCount(countsUnpublished: boolean) {
+  const visible = countsUnpublished
+    ? sql`exists (select 1 from ${articles} where ${articles.id} = ${articleTags.articleId} and ${articles.deletedAt} is null)`
+    : sql`${articleTags.publishedAt} <= now()`;
+  return sql<number>`(select count(*) from ${articleTags} where ${articleTags.tagId} = ${tags.id} and ${visible})`.mapWith(Number);
+}
 
-const tagColumns = { ...getTableColumns(tags), articleCount };
+const tagColumns = (countsUnpublished: boolean) => ({ ...getTableColumns(tags), articleCount: articleCount(countsUnpublished) });
 
 export async function insertTag(
   db: Database,
@@ -23,8 +30,8 @@ export async function insertTag(
   return row;
 }
 
-export async function findTag(db: Database, where: SQL): Promise<TagWithCount | undefined> {
-  const [row] = await db.select(tagColumns).from(tags).where(where).limit(1);
+export async function findTag(db: Database, where: SQL, countsUnpublished: boolean): Promise<TagWithCount | undefined> {
+  const [row] = await db.select(tagColumns(countsUnpublished)).from(tags).where(where).limit(1);
   return row;
 }
 
@@ -33,7 +40,7 @@ export const bySlug = (slug: string, locale: string) => and(eq(tags.slug, slug),
 
 export async function listTags(
   db: Database,
-  options: { q?: string; locale?: string; limit: number; after?: { name: string; id: string } },
+  options: { q?: string; locale?: string; limit: number; after?: { name: string; id: string }; countsUnpublished: boolean },
 ): Promise<TagWithCount[]> {
   const conditions: SQL[] = [];
   if (options.locale) conditions.push(eq(tags.locale, options.locale));
@@ -46,7 +53,7 @@ export async function listTags(
     conditions.push(or(gt(tags.name, name), and(eq(tags.name, name), gt(tags.id, id))) as SQL);
   }
   return db
-    .select(tagColumns)
+    .select(tagColumns(options.countsUnpublished))
     .from(tags)
     .where(and(...conditions))
     .orderBy(asc(tags.name), asc(tags.id))

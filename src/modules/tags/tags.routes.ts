@@ -50,7 +50,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: TagPage, ...problemResponses(304) },
     },
     handler: async (request, reply) => {
-      const { data, nextCursor } = await tags.list(request.query);
+      const { data, nextCursor } = await tags.list({ ...request.query, countsUnpublished: request.apiKey !== null });
       setSurrogateKeys(reply, [LIST_SURROGATE_KEY]);
       return { data: data.map(toWire), nextCursor };
     },
@@ -67,7 +67,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Tag, ...problemResponses(304, 404) },
     },
     handler: async (request, reply) => {
-      const tag = await tags.get(request.params.idOrSlug, request.query.locale);
+      const tag = await tags.get(request.params.idOrSlug, request.query.locale, request.apiKey !== null);
       reply.resourceVersion = tag.version;
       setSurrogateKeys(reply, [tagSurrogateKey(tag.id)]);
       return toWire(tag);

@@ -25,8 +25,9 @@ function notFound(idOrSlug: string): AppError {
 }
 
 export function tagsService(db: Database, defaults: { locale: string }) {
+  /** After a write: the tag as its editor sees it. */
   async function mustFind(id: string): Promise<Tag> {
-    const tag = await repo.findTag(db, repo.byId(id));
+    const tag = await repo.findTag(db, repo.byId(id), true);
     if (!tag) throw notFound(id);
     return tag;
   }
@@ -50,22 +51,23 @@ export function tagsService(db: Database, defaults: { locale: string }) {
       }
     },
 
-    async get(idOrSlug: string, locale: string | undefined): Promise<Tag> {
+    async get(idOrSlug: string, locale: string | undefined, countsUnpublished: boolean): Promise<Tag> {
       const where = UUID_SHAPE.test(idOrSlug)
         ? repo.byId(idOrSlug)
         : repo.bySlug(idOrSlug, locale ?? defaults.locale);
-      const tag = await repo.findTag(db, where);
+      const tag = await repo.findTag(db, where, countsUnpublished);
       if (!tag) throw notFound(idOrSlug);
       return tag;
     },
 
-    async list(options: { q?: string; locale?: string; limit: number; cursor?: string }) {
+    async list(options: { q?: string; locale?: string; limit: number; cursor?: string; countsUnpublished: boolean }) {
       const after = options.cursor ? decodeCursor(TAGS_CURSOR, options.cursor, TagCursorValues) : undefined;
       const rows = await repo.listTags(db, {
         q: options.q,
         locale: options.locale,
         limit: options.limit + 1,
         after: after ? { name: after[0], id: after[1] } : undefined,
+        countsUnpublished: options.countsUnpublished,
       });
       const data = rows.slice(0, options.limit);
       const last = data.at(-1);

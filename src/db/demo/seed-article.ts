@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+/** The seed page's article, as data (src/db/demo/seed-article.json). */
+export interface SeedArticle {
+  locale: string;
+  title: string;
+  lead: string;
+  section: string;
+  sources: { name: string; url?: string }[];
+  publishedAt: string;
+  body: Record<string, unknown>[];
+}
+
+export const SEED_ARTICLE: SeedArticle = (
+  JSON.parse(readFileSync(new URL('./seed-article.json', import.meta.url), 'utf8')) as { article: SeedArticle }
+).article;

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { Database } from '../../db/database.js';
+import { AppError } from '../../http/app-error.js';
+import { isoTime, isoTimeOrNull } from '../../http/common.schemas.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import * as repo from './articles.repository.js';
+import type { ArticleListFilters, ArticleSummaryWire, ArticleWire } from './articles.schemas.js';
+import { relatedArticleIds, renderBodyHtml, resolveBlocks } from './blocks.js';
+import { effectiveStatus, type Viewer } from './visibility.js';
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ARTICLES_CURSOR = 'articles';
+const ListCursor = z.union([
+  z.tuple([z.iso.datetime(), z.uuid()]),
+  z.tuple([z.string().regex(/^\d+(\.\d+)?$/), z.iso.datetime(), z.uuid()]),
+]);
+
+export function articleNotFound(idOrSlug: string): AppError {
+  return new AppError('ARTICLE_NOT_FOUND', `No article has the id or slug "${idOrSlug}".`);
+}
+
+function summaryWire(row: Omit<repo.ArticleRow, 'body' | 'sources'>, tags: repo.TagRef[]): ArticleSummaryWire {
+  return {
+    id: row.id,
+    slug: row.slug,
+    locale: row.locale,
+    status: effectiveStatus(row.status, row.publishedAt),
+    title: row.title,
+    lead: row.lead,
+    label: row.label,
+    section: row.section,
+    byline: row.byline,
+    tags,
+    coverImage: row.coverImage,
+    publishedAt: isoTimeOrNull(row.publishedAt),
+    createdAt: isoTime(row.createdAt),
+    updatedAt: isoTime(row.updatedAt),
+    version: row.version,
+  };
+}
+
+/** The whole article as `viewer` may see it: tags, "Read also" and related blocks resolved. */
+export async function articleWire(db: Database, row: repo.ArticleRow, viewer: Viewer, withHtml = false): Promise<ArticleWire> {
+  const [tagsByArticle, relatedIds] = await Promise.all([repo.tagsOf(db, [row.id]), repo.relatedIdsOf(db, row.id)]);
+  const refs = await repo.refsVisibleTo(db, [...new Set([...relatedIds, ...relatedArticleIds(row.body)])], viewer);
+  const body = resolveBlocks(
+    row.body,
+    (id) => {
+      const ref = refs.get(id);
+      return ref && { id: ref.id, slug: ref.slug, title: ref.title };
+    },
+    !viewer.seesUnpublished,
+  );
+  const related = relatedIds.flatMap((id) => {
+    const ref = refs.get(id);
+    return ref ? [{ id: ref.id, slug: ref.slug, title: ref.title, publishedAt: isoTimeOrNull(ref.publishedAt) }] : [];
+  });
+  return {
+    ...summaryWire(row, tagsByArticle.get(row.id) ?? []),
+    body,
+    sources: row.sources,
+    related,
+    ...(withHtml ? { bodyHtml: renderBodyHtml(body) } : {}),
+  };
+}
+
+export type ArticleLookup = { article: ArticleWire } | { movedTo: { slug: string; locale: string } };
+
+export async function getArticle(
+  db: Database,
+  idOrSlug: string,
+  options: { locale: string; viewer: Viewer; html: boolean },
+): Promise<ArticleLookup> {
+  const isId = UUID_SHAPE.test(idOrSlug);
+  const row = await repo.findArticle(db, isId ? repo.byId(idOrSlug) : repo.bySlug(idOrSlug, options.locale), options.viewer);
+  if (row) return { article: await articleWire(db, row, options.viewer, options.html) };
+  if (!isId) {
+    // An old slug answers with the article's current one, if the reader may see that article.
+    const movedId = await repo.findRedirect(db, options.locale, idOrSlug);
+    const moved = movedId ? await repo.findArticle(db, repo.byId(movedId), options.viewer) : undefined;
+    if (moved) return { movedTo: { slug: moved.slug, locale: moved.locale } };
+  }
+  throw articleNotFound(idOrSlug);
+}
+
+export async function listArticles(db: Database, filters: ArticleListFilters, viewer: Viewer) {
+  let after: repo.ListOptions['after'];
+  if (filters.cursor) {
+    const values = decodeCursor(ARTICLES_CURSOR, filters.cursor, ListCursor);
+    after =
+      values.length === 3
+        ? { rank: values[0], sortAt: new Date(values[1]), id: values[2] }
+        : { sortAt: new Date(values[0]), id: values[1] };
+    if ((after.rank !== undefined) !== (filters.q !== undefined)) throw new AppError('INVALID_CURSOR', 'The cursor belongs to another query.');
+  }
+  const rows = await repo.listArticles(db, {
+    viewer,
+    locale: filters.locale,
+    status: filters.status,
+    tagSlugs: filters.tag,
+    section: filters.section,
+    label: filters.label,
+    q: filters.q,
+    publishedAfter: filters.publishedAfter ? new Date(filters.publishedAfter) : undefined,
+    publishedBefore: filters.publishedBefore ? new Date(filters.publishedBefore) : undefined,
+    limit: filters.limit + 1,
+    after,
+  });
+  const page = rows.slice(0, filters.limit);
+  const tagsByArticle = await repo.tagsOf(db, page.map((row) => row.id));
+  const last = page.at(-1);
+  let nextCursor: string | null = null;
+  if (rows.length > filters.limit && last) {
+    const key = [last.sortAt.toISOString(), last.id];
+    nextCursor = encodeCursor(ARTICLES_CURSOR, last.rank === null ? key : [last.rank, ...key]);
+  }
+  return { data: page.map((row) => summaryWire(row, tagsByArticle.get(row.id) ?? [])), nextCursor };
+}

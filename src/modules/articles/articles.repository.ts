@@ -1,0 +1,296 @@
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/database.js';
+import {
+  articleRelated,
+  articleRevisions,
+  articles,
+  articleSlugRedirects,
+  articleTags,
+  type ArticleStatus,
+} from '../../db/schema/articles.js';
+import { tags } from '../../db/schema/tags.js';
+import type { Block } from './blocks.js';
+import { liveCondition, linkPublishedAt, type Viewer, visibleTo } from './visibility.js';
+
+export type ArticleRow = Omit<typeof articles.$inferSelect, 'search' | 'body' | 'sources' | 'coverImage'> & {
+  body: Block[];
+  sources: { name: string; url?: string }[];
+  coverImage: { url: string; alt: string; caption?: string; credit?: string } | null;
+};
+export type ArticleValues = Omit<ArticleRow, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'version'>;
+export interface TagRef {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+/** Every column but the search vector, which only queries read. */
+const articleColumns = {
+  id: articles.id,
+  locale: articles.locale,
+  slug: articles.slug,
+  status: articles.status,
+  title: articles.title,
+  lead: articles.lead,
+  body: articles.body,
+  label: articles.label,
+  section: articles.section,
+  byline: articles.byline,
+  sources: articles.sources,
+  coverImage: articles.coverImage,
+  publishedAt: articles.publishedAt,
+  createdAt: articles.createdAt,
+  updatedAt: articles.updatedAt,
+  deletedAt: articles.deletedAt,
+  version: articles.version,
+};
+
+/** Search document: English stems for English text, plain lowercase words for every language. */
+function searchVector(title: string, lead: string | null, text: string): SQL {
+  const weighted = (value: string, weight: 'A' | 'B' | 'C') =>
+    sql`setweight(to_tsvector('english', ${value}) || to_tsvector('simple', ${value}), ${sql.raw(`'${weight}'`)})`;
+  return sql`${weighted(title, 'A')} || ${weighted(lead ?? '', 'B')} || ${weighted(text, 'C')}`;
+}
+
+export function searchQuery(q: string): SQL {
+  return sql`(websearch_to_tsquery('english', ${q}) || websearch_to_tsquery('simple', ${q}))`;
+}
+
+export async function insertArticle(db: Database, values: ArticleValues, text: string): Promise<ArticleRow> {
+  const [row] = await db
+    .insert(articles)
+    .values({ ...values, search: searchVector(values.title, values.lead, text) as unknown as string })
+    .returning(articleColumns);
+  if (!row) throw new Error('insert into articles returned no row');
+  return row as ArticleRow;
+}
+
+/** Applies a change only if the article is still at a version the client read. */
+export async function updateArticleIfVersion(
+  db: Database,
+  id: string,
+  versions: number[],
+  changes: Partial<ArticleValues> & { deletedAt?: Date },
+  searchable: { title: string; lead: string | null; text: string } | null,
+): Promise<ArticleRow | undefined> {
+  if (versions.length === 0) return undefined;
+  const set: Record<string, unknown> = { ...changes, version: sql`${articles.version} + 1`, updatedAt: sql`now()` };
+  if (searchable !== null) set.search = searchVector(searchable.title, searchable.lead, searchable.text);
+  const [row] = await db
+    .update(articles)
+    .set(set)
+    .where(and(eq(articles.id, id), inArray(articles.version, versions), isNull(articles.deletedAt)))
+    .returning(articleColumns);
+  return row as ArticleRow | undefined;
+}
+
+export async function findArticle(db: Database, where: SQL, viewer: Viewer): Promise<ArticleRow | undefined> {
+  const [row] = await db.select(articleColumns).from(articles).where(and(where, visibleTo(viewer))).limit(1);
+  return row as ArticleRow | undefined;
+}
+
+export const byId = (id: string) => eq(articles.id, id);
+export const bySlug = (slug: string, locale: string) => and(eq(articles.locale, locale), eq(articles.slug, slug)) as SQL;
+
+export async function findRedirect(db: Database, locale: string, slug: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ articleId: articleSlugRedirects.articleId })
+    .from(articleSlugRedirects)
+    .where(and(eq(articleSlugRedirects.locale, locale), eq(articleSlugRedirects.slug, slug)))
+    .limit(1);
+  return row?.articleId;
+}
+
+/** The old slug now points at this article; a live article taking a slug removes its redirect. */
+export async function recordSlugChange(db: Database, articleId: string, locale: string, oldSlug: string): Promise<void> {
+  await db
+    .insert(articleSlugRedirects)
+    .values({ locale, slug: oldSlug, articleId })
+    .onConflictDoUpdate({ target: [articleSlugRedirects.locale, articleSlugRedirects.slug], set: { articleId, createdAt: sql`now()` } });
+}
+
+export async function removeRedirect(db: Database, locale: string, slug: string): Promise<void> {
+  await db.delete(articleSlugRedirects).where(and(eq(articleSlugRedirects.locale, locale), eq(articleSlugRedirects.slug, slug)));
+}
+
+export async function replaceTags(db: Database, article: ArticleRow, tagIds: string[]): Promise<void> {
+  await db.delete(articleTags).where(eq(articleTags.articleId, article.id));
+  if (tagIds.length === 0) return;
+  const publishedAt = linkPublishedAt(article);
+  await db.insert(articleTags).values(tagIds.map((tagId, position) => ({ articleId: article.id, tagId, position, publishedAt })));
+}
+
+/** Keeps the links' copy of the publication time in step with the article. */
+export async function syncTagLinks(db: Database, article: ArticleRow): Promise<void> {
+  await db.update(articleTags).set({ publishedAt: linkPublishedAt(article) }).where(eq(articleTags.articleId, article.id));
+}
+
+export async function replaceRelated(db: Database, articleId: string, relatedIds: string[]): Promise<void> {
+  await db.delete(articleRelated).where(eq(articleRelated.articleId, articleId));
+  if (relatedIds.length === 0) return;
+  await db.insert(articleRelated).values(relatedIds.map((relatedId, position) => ({ articleId, relatedId, position })));
+}
+
+/** Tags of many articles in one query, each list in the article's order. */
+export async function tagsOf(db: Database, articleIds: string[]): Promise<Map<string, TagRef[]>> {
+  const byArticle = new Map<string, TagRef[]>();
+  if (articleIds.length === 0) return byArticle;
+  const rows = await db
+    .select({ articleId: articleTags.articleId, id: tags.id, slug: tags.slug, name: tags.name })
+    .from(articleTags)
+    .innerJoin(tags, eq(tags.id, articleTags.tagId))
+    .where(inArray(articleTags.articleId, articleIds))
+    .orderBy(asc(articleTags.articleId), asc(articleTags.position));
+  for (const { articleId, ...tag } of rows) {
+    const list = byArticle.get(articleId) ?? [];
+    list.push(tag);
+    byArticle.set(articleId, list);
+  }
+  return byArticle;
+}
+
+export async function relatedIdsOf(db: Database, articleId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: articleRelated.relatedId })
+    .from(articleRelated)
+    .where(eq(articleRelated.articleId, articleId))
+    .orderBy(asc(articleRelated.position));
+  return rows.map((row) => row.id);
+}
+
+export interface ArticleRefRow {
+  id: string;
+  slug: string;
+  title: string;
+  publishedAt: Date | null;
+}
+
+/** The referenced articles the viewer may see (for "Read also" and related blocks). */
+export async function refsVisibleTo(db: Database, ids: string[], viewer: Viewer): Promise<Map<string, ArticleRefRow>> {
+  const refs = new Map<string, ArticleRefRow>();
+  if (ids.length === 0) return refs;
+  const rows = await db
+    .select({ id: articles.id, slug: articles.slug, title: articles.title, publishedAt: articles.publishedAt })
+    .from(articles)
+    .where(and(inArray(articles.id, ids), visibleTo(viewer)));
+  for (const row of rows) refs.set(row.id, row);
+  return refs;
+}
+
+export async function existingArticleIds(db: Database, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: articles.id })
+    .from(articles)
+    .where(and(inArray(articles.id, ids), isNull(articles.deletedAt)));
+  return new Set(rows.map((row) => row.id));
+}
+
+export async function tagIdsBySlug(db: Database, locale: string, slugs: string[]): Promise<Map<string, string>> {
+  if (slugs.length === 0) return new Map();
+  const rows = await db
+    .select({ id: tags.id, slug: tags.slug })
+    .from(tags)
+    .where(and(eq(tags.locale, locale), inArray(tags.slug, slugs)));
+  return new Map(rows.map((row) => [row.slug, row.id]));
+}
+
+export async function existingTagIds(db: Database, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.select({ id: tags.id }).from(tags).where(inArray(tags.id, ids));
+  return new Set(rows.map((row) => row.id));
+}
+
+export interface ListOptions {
+  viewer: Viewer;
+  locale?: string;
+  status?: ArticleStatus;
+  tagSlugs?: string[];
+  section?: string;
+  label?: string;
+  q?: string;
+  publishedAfter?: Date;
+  publishedBefore?: Date;
+  limit: number;
+  /** Sort key of the last row seen: [rank (only with q), sortAt, id]. */
+  after?: { rank?: string; sortAt: Date; id: string };
+}
+
+export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null };
+
+export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
+  const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
+  // Anonymous lists only hold live articles, whose publishedAt is set; editors' lists include
+  // drafts, which sort by when they were created.
+  const sortAt = options.viewer.seesUnpublished
+    ? sql<Date>`coalesce(${articles.publishedAt}, ${articles.createdAt})`.mapWith(articles.publishedAt)
+    : sql<Date>`${articles.publishedAt}`.mapWith(articles.publishedAt);
+  const rank = options.q ? sql<string>`round(ts_rank(${articles.search}, ${searchQuery(options.q)})::numeric, 6)::text` : sql<null>`null`;
+
+  const conditions: SQL[] = [visibleTo(options.viewer)];
+  if (options.locale) conditions.push(eq(articles.locale, options.locale));
+  if (options.status === 'published') conditions.push(liveCondition());
+  else if (options.status === 'scheduled') conditions.push(sql`${articles.status} = 'scheduled' and ${articles.publishedAt} > now()`);
+  else if (options.status) conditions.push(eq(articles.status, options.status));
+  if (options.section) conditions.push(eq(articles.section, options.section));
+  if (options.label) conditions.push(sql`${articles.label} = ${options.label}`);
+  if (options.publishedAfter) conditions.push(sql`${articles.publishedAt} > ${options.publishedAfter.toISOString()}`);
+  if (options.publishedBefore) conditions.push(sql`${articles.publishedAt} < ${options.publishedBefore.toISOString()}`);
+  for (const slug of options.tagSlugs ?? []) {
+    conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
+      where ${articleTags.articleId} = ${articles.id} and ${tags.slug} = ${slug} and ${tags.locale} = ${articles.locale})`);
+  }
+  if (options.q) conditions.push(sql`${articles.search} @@ ${searchQuery(options.q)}`);
+  const after = options.after;
+  if (after) {
+    const afterTime = after.sortAt.toISOString();
+    conditions.push(
+      options.q
+        ? sql`(${rank}::numeric, ${sortAt}, ${articles.id}) < (${after.rank ?? '0'}::numeric, ${afterTime}::timestamptz, ${after.id}::uuid)`
+        : sql`(${sortAt}, ${articles.id}) < (${afterTime}::timestamptz, ${after.id}::uuid)`,
+    );
+  }
+  const order = options.q ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
+  const rows = await db
+    .select({ ...summaryColumns, sortAt, rank })
+    .from(articles)
+    .where(and(...conditions))
+    .orderBy(...order)
+    .limit(options.limit);
+  return rows as unknown as ArticleListRow[];
+}
+
+export async function insertRevision(
+  db: Database,
+  values: { articleId: string; version: number; snapshot: unknown; savedByKeyId: string | null; savedByName: string },
+): Promise<void> {
+  await db.insert(articleRevisions).values(values);
+}
+
+export async function listRevisions(db: Database, articleId: string) {
+  return db
+    .select({
+      version: articleRevisions.version,
+      savedAt: articleRevisions.savedAt,
+      savedByKeyId: articleRevisions.savedByKeyId,
+      savedByName: articleRevisions.savedByName,
+    })
+    .from(articleRevisions)
+    .where(eq(articleRevisions.articleId, articleId))
+    .orderBy(desc(articleRevisions.version));
+}
+
+export async function findRevision(db: Database, articleId: string, version: number) {
+  const [row] = await db
+    .select()
+    .from(articleRevisions)
+    .where(and(eq(articleRevisions.articleId, articleId), eq(articleRevisions.version, version)))
+    .limit(1);
+  return row;
+}
+
+/** Whether an article ever existed (deleted ones included), for revisions after deletion. */
+export async function articleEverExisted(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: articles.id }).from(articles).where(eq(articles.id, id)).limit(1);
+  return row !== undefined;
+}

@@ -1,0 +1,207 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../http/app-error.js';
+import { setSurrogateKeys } from '../../http/caching.js';
+import { IfMatchHeaders } from '../../http/common.schemas.js';
+import { problemResponses } from '../../http/openapi.js';
+import { requiredVersions } from '../../http/preconditions.js';
+import { getArticle, listArticles } from './articles.read.js';
+import {
+  Article,
+  ArticleCreate,
+  ArticleIdOrSlugParams,
+  ArticleIdParams,
+  ArticleListQuery,
+  ArticlePage,
+  ArticleReadQuery,
+  ArticleUpdate,
+  PublishRequest,
+  Revision,
+  RevisionList,
+  RevisionParams,
+} from './articles.schemas.js';
+import { articlesService, type Author } from './articles.service.js';
+import { ANONYMOUS, EDITORIAL, type Viewer } from './visibility.js';
+
+const OPENAPI_TAG = 'Articles';
+const LIST_SURROGATE_KEY = 'articles';
+
+export const articleSurrogateKey = (id: string) => `article:${id}`;
+
+function viewerOf(request: FastifyRequest): Viewer {
+  return request.apiKey ? EDITORIAL : ANONYMOUS;
+}
+
+function authorOf(request: FastifyRequest): Author {
+  return { keyId: request.apiKey?.id ?? null, name: request.apiKey?.name ?? 'unknown' };
+}
+
+const writeDocs = (summary: string, operationId: string, description: string) => ({
+  summary,
+  operationId,
+  description,
+  tags: [OPENAPI_TAG],
+  params: ArticleIdParams,
+  headers: IfMatchHeaders,
+});
+
+export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const db = app.database.db;
+  const articles = articlesService(db, { locale: app.config.DEFAULT_LOCALE });
+  const sendArticle = (reply: { resourceVersion: number | null }, article: z.input<typeof Article>) => {
+    reply.resourceVersion = article.version;
+    return article;
+  };
+
+  app.get('/articles', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'List articles',
+      description: 'Summaries (no body), newest first; with `q`, best match first. Anonymous readers see live articles only.',
+      operationId: 'listArticles',
+      tags: [OPENAPI_TAG],
+      querystring: ArticleListQuery,
+      response: { 200: ArticlePage, ...problemResponses(304) },
+    },
+    handler: async (request, reply) => {
+      const viewer = viewerOf(request);
+      if (!viewer.seesUnpublished && request.query.status && request.query.status !== 'published') {
+        throw new AppError('AUTH_REQUIRED', `Listing ${request.query.status} articles needs an API key.`);
+      }
+      const page = await listArticles(db, request.query, viewer);
+      setSurrogateKeys(reply, [LIST_SURROGATE_KEY, ...page.data.map((article) => articleSurrogateKey(article.id))]);
+      return page;
+    },
+  });
+
+  app.get('/articles/:idOrSlug', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Get an article by id or slug',
+      description:
+        'The whole article. A former slug answers 301 with Location pointing at the current one. ' +
+        'Anonymous readers get 404 for anything not live.',
+      operationId: 'getArticle',
+      tags: [OPENAPI_TAG],
+      params: ArticleIdOrSlugParams,
+      querystring: ArticleReadQuery,
+      response: { 200: Article, 301: z.null().meta({ description: 'Moved to the current slug (Location)' }), ...problemResponses(304, 404) },
+    },
+    handler: async (request, reply) => {
+      const locale = request.query.locale ?? app.config.DEFAULT_LOCALE;
+      const found = await getArticle(db, request.params.idOrSlug, {
+        locale,
+        viewer: viewerOf(request),
+        html: request.query.format === 'html',
+      });
+      if ('movedTo' in found) {
+        const query = new URLSearchParams({ locale: found.movedTo.locale });
+        if (request.query.format) query.set('format', request.query.format);
+        return reply.code(301).header('location', `/v1/articles/${found.movedTo.slug}?${query}`).send(null);
+      }
+      const tagKeys = found.article.tags.map((tag) => `tag:${tag.id}`);
+      setSurrogateKeys(reply, [articleSurrogateKey(found.article.id), ...tagKeys]);
+      return sendArticle(reply, found.article);
+    },
+  });
+
+  app.post('/articles', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Create an article (as a draft)',
+      description: 'The slug is made from the title when absent. Unknown tags or related articles: 422, nothing written.',
+      operationId: 'createArticle',
+      tags: [OPENAPI_TAG],
+      body: ArticleCreate,
+      response: { 201: Article, ...problemResponses(409, 422) },
+    },
+    handler: async (request, reply) => {
+      const article = await articles.create(request.body, authorOf(request));
+      reply.code(201).header('location', `/v1/articles/${article.id}`);
+      return sendArticle(reply, article);
+    },
+  });
+
+  app.patch('/articles/:idOrSlug', {
+    config: { access: 'editor' },
+    schema: {
+      ...writeDocs('Change an article', 'updateArticle', 'Needs If-Match. A new slug keeps the old one answering with a redirect.'),
+      body: ArticleUpdate,
+      response: { 200: Article, ...problemResponses(404, 409, 412, 422, 428) },
+    },
+    handler: async (request, reply) =>
+      sendArticle(reply, await articles.update(request.params.idOrSlug, requiredVersions(request), request.body, authorOf(request))),
+  });
+
+  app.post('/articles/:idOrSlug/publish', {
+    config: { access: 'editor' },
+    schema: {
+      ...writeDocs('Publish or schedule an article', 'publishArticle', 'Without publishAt, or with a past one: published. A future publishAt: scheduled, live at that time.'),
+      body: PublishRequest.nullish(),
+      response: { 200: Article, ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      const publishAt = request.body?.publishAt ? new Date(request.body.publishAt) : undefined;
+      return sendArticle(reply, await articles.publish(request.params.idOrSlug, requiredVersions(request), publishAt, authorOf(request)));
+    },
+  });
+
+  app.post('/articles/:idOrSlug/unpublish', {
+    config: { access: 'editor' },
+    schema: {
+      ...writeDocs('Unpublish an article', 'unpublishArticle', 'Back to draft: hidden from anonymous readers.'),
+      response: { 200: Article, ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) =>
+      sendArticle(reply, await articles.unpublish(request.params.idOrSlug, requiredVersions(request), authorOf(request))),
+  });
+
+  app.post('/articles/:idOrSlug/archive', {
+    config: { access: 'editor' },
+    schema: {
+      ...writeDocs('Archive an article', 'archiveArticle', 'Hidden from anonymous readers everywhere; editors still see it.'),
+      response: { 200: Article, ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) =>
+      sendArticle(reply, await articles.archive(request.params.idOrSlug, requiredVersions(request), authorOf(request))),
+  });
+
+  app.delete('/articles/:idOrSlug', {
+    config: { access: 'editor' },
+    schema: {
+      ...writeDocs('Delete an article', 'deleteArticle', 'Removed from every read; its revisions stay. Needs If-Match.'),
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      await articles.remove(request.params.idOrSlug, requiredVersions(request));
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/articles/:idOrSlug/revisions', {
+    config: { access: 'editor' },
+    schema: {
+      summary: "List an article's revisions",
+      description: 'Every saved version, newest first, with who saved it and when.',
+      operationId: 'listArticleRevisions',
+      tags: [OPENAPI_TAG],
+      params: ArticleIdParams,
+      response: { 200: RevisionList, ...problemResponses(304, 404) },
+    },
+    handler: async (request) => ({ data: await articles.revisions(request.params.idOrSlug) }),
+  });
+
+  app.get('/articles/:idOrSlug/revisions/:version', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Get one revision of an article',
+      description: 'The article exactly as it was saved at that version.',
+      operationId: 'getArticleRevision',
+      tags: [OPENAPI_TAG],
+      params: RevisionParams,
+      response: { 200: Revision, ...problemResponses(304, 404) },
+    },
+    handler: async (request) => articles.revision(request.params.idOrSlug, request.params.version),
+  });
+};

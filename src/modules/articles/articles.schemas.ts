@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { ARTICLE_LABELS, ARTICLE_STATUSES } from '../../db/schema/articles.js';
+import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
+import { Locale } from '../../lib/locale.js';
+import { BlockOutput, BodyInput, HttpUrl } from './blocks.js';
+import { SEED_ARTICLE_EXAMPLE } from './articles.examples.js';
+
+export const ArticleStatus = z.enum(ARTICLE_STATUSES);
+export const ArticleLabel = z.enum(ARTICLE_LABELS);
+
+const Title = z.string().trim().min(1).max(300);
+const Lead = z.string().trim().max(1000);
+const SectionSlug = Slug.max(100).meta({ example: 'news' });
+
+export const Source = z.strictObject({ name: z.string().trim().min(1).max(200), url: HttpUrl.optional() }).meta({ id: 'Source' });
+
+export const CoverImage = z
+  .strictObject({
+    url: HttpUrl,
+    alt: z.string().trim().max(500),
+    caption: z.string().trim().max(1000).optional(),
+    credit: z.string().trim().max(300).optional(),
+  })
+  .meta({ id: 'CoverImage' });
+
+const TagRef = z.object({ id: Uuid, slug: z.string(), name: z.string() }).meta({ id: 'TagRef' });
+const RelatedArticle = z
+  .object({ id: Uuid, slug: z.string(), title: z.string(), publishedAt: Timestamp.nullable() })
+  .meta({ id: 'RelatedArticle' });
+
+const summaryShape = {
+  id: Uuid,
+  slug: z.string(),
+  locale: z.string(),
+  status: ArticleStatus,
+  title: z.string(),
+  lead: z.string().nullable(),
+  label: ArticleLabel.nullable(),
+  section: z.string().nullable(),
+  byline: z.string().nullable(),
+  tags: z.array(TagRef),
+  coverImage: CoverImage.nullable(),
+  publishedAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  version: z.number().int().min(1),
+};
+
+export const ArticleSummary = z.object(summaryShape).meta({ id: 'ArticleSummary' });
+
+export const Article = z
+  .object({
+    ...summaryShape,
+    body: z.array(BlockOutput),
+    sources: z.array(Source),
+    related: z.array(RelatedArticle),
+    bodyHtml: z.string().optional().meta({ description: 'Present with ?format=html: the body rendered as HTML' }),
+  })
+  .meta({ id: 'Article', example: SEED_ARTICLE_EXAMPLE });
+
+export const ArticlePage = page(ArticleSummary, 'ArticlePage');
+
+const tagFields = {
+  tagIds: z.array(Uuid).max(50).optional().meta({ description: 'Ordered tags by id (or use tagSlugs)' }),
+  tagSlugs: z.array(Slug).max(50).optional().meta({ description: "Ordered tags by slug, in the article's locale" }),
+};
+
+const writableFields = {
+  title: Title,
+  slug: Slug.optional().meta({ description: 'Made from the title when absent (Cyrillic is transliterated)' }),
+  locale: Locale.optional(),
+  lead: Lead.nullable().optional(),
+  body: BodyInput.optional(),
+  label: ArticleLabel.nullable().optional(),
+  section: SectionSlug.nullable().optional(),
+  byline: z.string().trim().max(300).nullable().optional(),
+  sources: z.array(Source).max(50).optional(),
+  coverImage: CoverImage.nullable().optional(),
+  relatedIds: z.array(Uuid).max(20).optional().meta({ description: '"Read also" articles, in order' }),
+  ...tagFields,
+};
+
+const oneWayToTag = (input: { tagIds?: unknown; tagSlugs?: unknown }) => !(input.tagIds && input.tagSlugs);
+const TAG_CHOICE = { message: 'Send tagIds or tagSlugs, not both', path: ['tagSlugs'] };
+
+export const ArticleCreate = z
+  .strictObject(writableFields)
+  .refine(oneWayToTag, TAG_CHOICE)
+  .meta({ id: 'ArticleCreate' });
+
+export const ArticleUpdate = z
+  .strictObject({ ...writableFields, title: Title.optional() })
+  .refine(oneWayToTag, TAG_CHOICE)
+  .refine((patch) => Object.keys(patch).length > 0, 'Send at least one field to change')
+  .meta({ id: 'ArticleUpdate' });
+
+export const PublishRequest = z
+  .strictObject({
+    publishAt: Timestamp.optional().meta({ description: 'When it goes live; in the future it is scheduled. Default: now' }),
+  })
+  .meta({ id: 'PublishRequest' });
+
+const repeatable = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item).max(10).optional());
+
+export const ArticleListQuery = z.strictObject({
+  locale: Locale.optional(),
+  status: ArticleStatus.optional().meta({ description: 'Anything but published needs a key' }),
+  tag: repeatable(Slug).meta({ description: 'Tag slug; repeat for articles having all of them' }),
+  section: SectionSlug.optional(),
+  label: ArticleLabel.optional(),
+  q: z.string().trim().min(1).max(200).optional().meta({ description: 'Full-text search over title, lead and body; ranked' }),
+  publishedAfter: Timestamp.optional(),
+  publishedBefore: Timestamp.optional(),
+  ...PageQuery,
+});
+
+export const ArticleReadQuery = z.strictObject({
+  locale: Locale.optional().meta({ description: 'Locale of a slug lookup; defaults to DEFAULT_LOCALE' }),
+  format: z.enum(['json', 'html']).optional().meta({ description: '`html` adds bodyHtml' }),
+});
+
+export const ArticleIdOrSlugParams = z.strictObject({
+  idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The article id, or its slug' }),
+});
+export const ArticleIdParams = z.strictObject({
+  idOrSlug: Uuid.meta({ description: 'The article id (writes take the id, not the slug)' }),
+});
+
+export const RevisionSummary = z
+  .object({
+    version: z.number().int(),
+    savedAt: Timestamp,
+    savedBy: z.object({ keyId: Uuid.nullable(), name: z.string() }),
+  })
+  .meta({ id: 'RevisionSummary' });
+export const Revision = RevisionSummary.extend({ article: Article }).meta({ id: 'Revision' });
+export const RevisionList = z.object({ data: z.array(RevisionSummary) }).meta({ id: 'RevisionList' });
+export const RevisionParams = z.strictObject({
+  idOrSlug: Uuid,
+  version: z.coerce.number().int().min(1).max(1_000_000),
+});
+
+export type ArticleCreateInput = z.output<typeof ArticleCreate>;
+export type ArticleUpdateInput = z.output<typeof ArticleUpdate>;
+export type ArticleWire = z.input<typeof Article>;
+export type ArticleSummaryWire = z.input<typeof ArticleSummary>;
+export type ArticleListFilters = z.output<typeof ArticleListQuery>;

@@ -1,0 +1,227 @@
+import type { Database } from '../../db/database.js';
+import type { ArticleStatus } from '../../db/schema/articles.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { AppError, type FieldError } from '../../http/app-error.js';
+import { isoTime } from '../../http/common.schemas.js';
+import { staleVersion } from '../../http/preconditions.js';
+import { slugify } from '../../lib/slug.js';
+import { articleNotFound, articleWire } from './articles.read.js';
+import * as repo from './articles.repository.js';
+import type { ArticleCreateInput, ArticleUpdateInput, ArticleWire } from './articles.schemas.js';
+import { bodyText, type Block } from './blocks.js';
+import { EDITORIAL } from './visibility.js';
+
+/** Who saves a change: recorded with every revision. */
+export interface Author {
+  keyId: string | null;
+  name: string;
+}
+
+function slugTaken(slug: string, locale: string): AppError {
+  return new AppError('ARTICLE_SLUG_TAKEN', `Another article in locale ${locale} already has the slug "${slug}".`, [
+    { path: 'body.slug', message: 'already in use' },
+  ]);
+}
+
+function unknownReferences(errors: FieldError[]): AppError {
+  return new AppError('UNKNOWN_REFERENCE', 'Some referenced tags or articles do not exist; nothing was written.', errors);
+}
+
+/** Tags and related articles named by a write, checked to exist, in the client's order. */
+async function resolveReferences(
+  tx: Database,
+  input: Pick<ArticleCreateInput, 'tagIds' | 'tagSlugs' | 'relatedIds' | 'body'>,
+  locale: string,
+  selfId: string | null,
+): Promise<{ tagIds?: string[]; relatedIds?: string[] }> {
+  const errors: FieldError[] = [];
+  let tagIds: string[] | undefined;
+  if (input.tagIds) {
+    const found = await repo.existingTagIds(tx, input.tagIds);
+    input.tagIds.forEach((id, i) => found.has(id) || errors.push({ path: `body.tagIds.${i}`, message: `no tag has the id ${id}` }));
+    tagIds = [...new Set(input.tagIds)];
+  } else if (input.tagSlugs) {
+    const found = await repo.tagIdsBySlug(tx, locale, input.tagSlugs);
+    input.tagSlugs.forEach(
+      (slug, i) => found.has(slug) || errors.push({ path: `body.tagSlugs.${i}`, message: `no tag has the slug "${slug}" in locale ${locale}` }),
+    );
+    tagIds = [...new Set(input.tagSlugs.flatMap((slug) => found.get(slug) ?? []))];
+  }
+  const blockRefs = (input.body ?? []).flatMap((block, i) => (block.type === 'related' ? [{ id: block.articleId, i }] : []));
+  const wanted = [...(input.relatedIds ?? []), ...blockRefs.map((ref) => ref.id)];
+  const existing = await repo.existingArticleIds(tx, wanted);
+  const check = (id: string, path: string) => {
+    if (id === selfId) errors.push({ path, message: 'an article cannot refer to itself' });
+    else if (!existing.has(id)) errors.push({ path, message: `no article has the id ${id}` });
+  };
+  input.relatedIds?.forEach((id, i) => check(id, `body.relatedIds.${i}`));
+  blockRefs.forEach((ref) => check(ref.id, `body.body.${ref.i}.articleId`));
+  if (errors.length > 0) throw unknownReferences(errors);
+  return { tagIds, relatedIds: input.relatedIds && [...new Set(input.relatedIds)] };
+}
+
+export function articlesService(db: Database, defaults: { locale: string }) {
+  /** Saves the revision of a change and answers the article as editors now see it. */
+  async function saveRevision(tx: Database, row: repo.ArticleRow, author: Author): Promise<ArticleWire> {
+    const snapshot = await articleWire(tx, row, EDITORIAL);
+    await repo.insertRevision(tx, {
+      articleId: row.id,
+      version: row.version,
+      snapshot,
+      savedByKeyId: author.keyId,
+      savedByName: author.name,
+    });
+    return snapshot;
+  }
+
+  /** Reads the article, checks If-Match early, applies `changes` only if still at that version. */
+  async function conditionalUpdate(
+    tx: Database,
+    id: string,
+    versions: number[],
+    changes: (current: repo.ArticleRow) => Partial<repo.ArticleValues> & { deletedAt?: Date },
+  ): Promise<{ before: repo.ArticleRow; after: repo.ArticleRow }> {
+    const before = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
+    if (!before) throw articleNotFound(id);
+    if (!versions.includes(before.version)) throw staleVersion('article');
+    const change = changes(before);
+    const merged = { ...before, ...change };
+    const touchesSearch = 'title' in change || 'lead' in change || 'body' in change;
+    const searchable = touchesSearch ? { title: merged.title, lead: merged.lead, text: bodyText(merged.body) } : null;
+    let after: repo.ArticleRow | undefined;
+    try {
+      after = await repo.updateArticleIfVersion(tx, id, versions, change, searchable);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw slugTaken(merged.slug, merged.locale);
+      throw error;
+    }
+    // Another writer got there between our read and our write.
+    if (!after) throw staleVersion('article');
+    return { before, after };
+  }
+
+  async function changeStatus(
+    id: string,
+    versions: number[],
+    author: Author,
+    next: (current: repo.ArticleRow) => { status: ArticleStatus; publishedAt: Date | null },
+  ): Promise<ArticleWire> {
+    return db.transaction(async (tx) => {
+      const { after } = await conditionalUpdate(tx, id, versions, next);
+      await repo.syncTagLinks(tx, after);
+      return saveRevision(tx, after, author);
+    });
+  }
+
+  return {
+    async create(input: ArticleCreateInput, author: Author): Promise<ArticleWire> {
+      const locale = input.locale ?? defaults.locale;
+      const slug = input.slug ?? slugify(input.title);
+      if (slug === '') {
+        throw new AppError('VALIDATION_FAILED', 'No slug can be made from this title; send one.', [
+          { path: 'body.slug', message: 'required when the title has no letters or digits' },
+        ]);
+      }
+      return db.transaction(async (tx) => {
+        const refs = await resolveReferences(tx, input, locale, null);
+        const body: Block[] = input.body ?? [];
+        let row: repo.ArticleRow;
+        try {
+          row = await repo.insertArticle(
+            tx,
+            {
+              locale,
+              slug,
+              status: 'draft',
+              title: input.title,
+              lead: input.lead ?? null,
+              body,
+              label: input.label ?? null,
+              section: input.section ?? null,
+              byline: input.byline ?? null,
+              sources: input.sources ?? [],
+              coverImage: input.coverImage ?? null,
+              publishedAt: null,
+            },
+            bodyText(body),
+          );
+        } catch (error) {
+          if (isUniqueViolation(error)) throw slugTaken(slug, locale);
+          throw error;
+        }
+        await repo.removeRedirect(tx, locale, slug);
+        if (refs.tagIds) await repo.replaceTags(tx, row, refs.tagIds);
+        if (refs.relatedIds) await repo.replaceRelated(tx, row.id, refs.relatedIds);
+        return saveRevision(tx, row, author);
+      });
+    },
+
+    async update(id: string, versions: number[], patch: ArticleUpdateInput, author: Author): Promise<ArticleWire> {
+      return db.transaction(async (tx) => {
+        const current = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
+        if (!current) throw articleNotFound(id);
+        const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
+        const { tagIds: _t, tagSlugs: _s, relatedIds: _r, ...fields } = patch;
+        const { before, after } = await conditionalUpdate(tx, id, versions, () => fields);
+        if (before.slug !== after.slug || before.locale !== after.locale) {
+          await repo.recordSlugChange(tx, id, before.locale, before.slug);
+          await repo.removeRedirect(tx, after.locale, after.slug);
+        }
+        if (refs.tagIds) await repo.replaceTags(tx, after, refs.tagIds);
+        if (refs.relatedIds) await repo.replaceRelated(tx, id, refs.relatedIds);
+        return saveRevision(tx, after, author);
+      });
+    },
+
+    /** Now or in the past: published. In the future: scheduled, and live when the time comes. */
+    publish(id: string, versions: number[], publishAt: Date | undefined, author: Author): Promise<ArticleWire> {
+      const at = publishAt ?? new Date();
+      return changeStatus(id, versions, author, () => ({
+        status: at.getTime() > Date.now() ? 'scheduled' : 'published',
+        publishedAt: at,
+      }));
+    },
+
+    unpublish(id: string, versions: number[], author: Author): Promise<ArticleWire> {
+      return changeStatus(id, versions, author, () => ({ status: 'draft', publishedAt: null }));
+    },
+
+    archive(id: string, versions: number[], author: Author): Promise<ArticleWire> {
+      return changeStatus(id, versions, author, (current) => ({ status: 'archived', publishedAt: current.publishedAt }));
+    },
+
+    /** Gone from every read; its revisions stay for editors. */
+    async remove(id: string, versions: number[]): Promise<void> {
+      await db.transaction(async (tx) => {
+        const { after } = await conditionalUpdate(tx, id, versions, () => ({ deletedAt: new Date() }));
+        await repo.syncTagLinks(tx, after);
+      });
+    },
+
+    async revisions(id: string) {
+      const rows = await repo.listRevisions(db, id);
+      if (rows.length === 0 && !(await repo.articleEverExisted(db, id))) throw articleNotFound(id);
+      return rows.map((row) => ({
+        version: row.version,
+        savedAt: isoTime(row.savedAt),
+        savedBy: { keyId: row.savedByKeyId, name: row.savedByName },
+      }));
+    },
+
+    async revision(id: string, version: number) {
+      const row = await repo.findRevision(db, id, version);
+      if (!row) {
+        if (!(await repo.articleEverExisted(db, id))) throw articleNotFound(id);
+        throw new AppError('REVISION_NOT_FOUND', `Article ${id} has no version ${version}.`);
+      }
+      return {
+        version: row.version,
+        savedAt: isoTime(row.savedAt),
+        savedBy: { keyId: row.savedByKeyId, name: row.savedByName },
+        article: row.snapshot as ArticleWire,
+      };
+    },
+  };
+}
+
+export type ArticlesService = ReturnType<typeof articlesService>;

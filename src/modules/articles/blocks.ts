@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { Uuid } from '../../http/common.schemas.js';
+import { escapeHtml, inlineToText, sanitizeInline } from './inline-html.js';
+
+const MAX_BLOCKS = 500;
+const MAX_INLINE_LENGTH = 20_000;
+
+/** Inline text: sanitised on the way in; what is stored and returned is the clean form. */
+const InlineText = (max = MAX_INLINE_LENGTH) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .transform((html, ctx) => {
+      const clean = sanitizeInline(html);
+      if (clean.trim() === '') {
+        ctx.addIssue({ code: 'custom', message: 'has no text left once disallowed markup is removed' });
+        return z.NEVER;
+      }
+      return clean;
+    })
+    .meta({ description: 'Inline HTML: only <a href> (http, https, mailto), <strong>, <em> and <br> are kept' });
+
+const PlainText = (max: number) => z.string().trim().min(1).max(max);
+
+export const HttpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+  .max(2000)
+  .meta({ example: 'https://example.com/photo.jpg' });
+
+const Paragraph = z.strictObject({ type: z.literal('paragraph'), text: InlineText() });
+const Heading = z.strictObject({
+  type: z.literal('heading'),
+  level: z.union([z.literal(2), z.literal(3), z.literal(4)]),
+  text: InlineText(300),
+});
+const Quote = z.strictObject({
+  type: z.literal('quote'),
+  text: InlineText(),
+  attribution: PlainText(300).optional(),
+});
+const List = z.strictObject({
+  type: z.literal('list'),
+  style: z.enum(['bullet', 'ordered']),
+  items: z.array(InlineText(5000)).min(1).max(200),
+});
+const Image = z.strictObject({
+  type: z.literal('image'),
+  url: HttpUrl,
+  alt: z.string().trim().max(500),
+  caption: InlineText(1000).optional(),
+  credit: PlainText(300).optional(),
+});
+const Embed = z.strictObject({
+  type: z.literal('embed'),
+  url: HttpUrl,
+  provider: PlainText(100).optional(),
+});
+const RelatedInput = z.strictObject({ type: z.literal('related'), articleId: Uuid });
+
+export const BlockInput = z
+  .discriminatedUnion('type', [Paragraph, Heading, Quote, List, Image, Embed, RelatedInput])
+  .meta({ id: 'BlockWrite' });
+export const BodyInput = z.array(BlockInput).max(MAX_BLOCKS);
+
+export type Block = z.output<typeof BlockInput>;
+
+/** On read, a related block carries the article it points to (null when the caller may not see it). */
+export const ArticleRef = z
+  .object({ id: Uuid, slug: z.string(), title: z.string() })
+  .meta({ id: 'ArticleRef' });
+
+const RelatedOutput = z.object({
+  type: z.literal('related'),
+  articleId: Uuid,
+  article: ArticleRef.nullable(),
+});
+
+const plain = <T extends z.ZodRawShape>(shape: T) => z.object(shape);
+
+export const BlockOutput = z
+  .discriminatedUnion('type', [
+    plain({ type: z.literal('paragraph'), text: z.string() }),
+    plain({ type: z.literal('heading'), level: z.number().int(), text: z.string() }),
+    plain({ type: z.literal('quote'), text: z.string(), attribution: z.string().optional() }),
+    plain({ type: z.literal('list'), style: z.enum(['bullet', 'ordered']), items: z.array(z.string()) }),
+    plain({ type: z.literal('image'), url: z.string(), alt: z.string(), caption: z.string().optional(), credit: z.string().optional() }),
+    plain({ type: z.literal('embed'), url: z.string(), provider: z.string().optional() }),
+    RelatedOutput,
+  ])
+  .meta({ id: 'Block' });
+
+export type BlockWire = z.input<typeof BlockOutput>;
+export type ArticleRefWire = z.input<typeof ArticleRef>;
+
+export function relatedArticleIds(body: Block[]): string[] {
+  return [...new Set(body.flatMap((block) => (block.type === 'related' ? [block.articleId] : [])))];
+}
+
+/** All readable text of a body, for full-text search. */
+export function bodyText(body: Block[]): string {
+  const parts: string[] = [];
+  for (const block of body) {
+    switch (block.type) {
+      case 'paragraph':
+      case 'heading':
+        parts.push(inlineToText(block.text));
+        break;
+      case 'quote':
+        parts.push(inlineToText(block.text), block.attribution ?? '');
+        break;
+      case 'list':
+        parts.push(...block.items.map(inlineToText));
+        break;
+      case 'image':
+        parts.push(block.alt, block.caption ? inlineToText(block.caption) : '', block.credit ?? '');
+        break;
+      default:
+        break;
+    }
+  }
+  return parts.filter(Boolean).join('\n');
+}
+
+/**
+ * Resolves related blocks for one reader: `resolve` returns the referenced article when the reader
+ * may see it. Blocks pointing at an article the reader may not see are left out entirely.
+ */
+export function resolveBlocks(body: Block[], resolve: (id: string) => ArticleRefWire | undefined, dropHidden: boolean): BlockWire[] {
+  const out: BlockWire[] = [];
+  for (const block of body) {
+    if (block.type !== 'related') {
+      out.push(block);
+      continue;
+    }
+    const article = resolve(block.articleId) ?? null;
+    if (article === null && dropHidden) continue;
+    out.push({ type: 'related', articleId: block.articleId, article });
+  }
+  return out;
+}
+
+function renderBlock(block: BlockWire): string {
+  switch (block.type) {
+    case 'paragraph':
+      return `<p>${block.text}</p>`;
+    case 'heading':
+      return `<h${block.level}>${block.text}</h${block.level}>`;
+    case 'quote': {
+      const footer = block.attribution ? `<footer>${escapeHtml(block.attribution)}</footer>` : '';
+      return `<blockquote><p>${block.text}</p>${footer}</blockquote>`;
+    }
+    case 'list': {
+      const tag = block.style === 'ordered' ? 'ol' : 'ul';
+      return `<${tag}>${block.items.map((item) => `<li>${item}</li>`).join('')}</${tag}>`;
+    }
+    case 'image': {
+      const credit = block.credit ? ` <small>${escapeHtml(block.credit)}</small>` : '';
+      const caption = block.caption || block.credit ? `<figcaption>${block.caption ?? ''}${credit}</figcaption>` : '';
+      return `<figure><img src="${escapeHtml(block.url)}" alt="${escapeHtml(block.alt)}">${caption}</figure>`;
+    }
+    case 'embed':
+      return `<figure class="embed"><a href="${escapeHtml(block.url)}">${escapeHtml(block.provider ?? block.url)}</a></figure>`;
+    case 'related':
+      if (!block.article) return '';
+      return (
+        `<aside class="read-also" data-article-id="${escapeHtml(block.article.id)}" data-slug="${escapeHtml(block.article.slug)}">` +
+        `${escapeHtml(block.article.title)}</aside>`
+      );
+  }
+}
+
+/** HTML for `?format=html`: inline text is already clean; everything else is escaped here. */
+export function renderBodyHtml(body: BlockWire[]): string {
+  return body.map(renderBlock).filter(Boolean).join('\n');
+}
