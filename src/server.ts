@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
+import { isEmptyDatabase, loadDemoContent } from './db/demo/load-demo.js';
 import { createLogger } from './logger.js';
 
 function loadConfigOrExit() {
@@ -22,6 +23,10 @@ async function main(): Promise<void> {
   const database = await openDatabase(config);
   await database.migrate();
   logger.info({ database: database.kind }, 'database ready, migrations applied');
+  if (config.DEMO_CONTENT && (await isEmptyDatabase(database.db))) {
+    const result = await loadDemoContent(database.db, { locale: config.DEFAULT_LOCALE });
+    logger.info(result, 'empty database: demo content loaded');
+  }
 
   const app = await buildApp(config, { database, logger });
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /** The seed page's article, as data (src/db/demo/seed-article.json). */
 export interface SeedArticle {
+  slug: string;
   locale: string;
   title: string;
   lead: string;

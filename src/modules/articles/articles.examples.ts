@@ -3,7 +3,7 @@ import { SEED_ARTICLE } from '../../db/demo/seed-article.js';
 /** The OpenAPI example: the demo article as the API returns it (ids are illustrative). */
 export const SEED_ARTICLE_EXAMPLE = {
   id: '3f2a9c1e-5b7d-4e8a-9c0f-1a2b3c4d5e6f',
-  slug: 'blinken-and-lavrov-discuss-nuclear-deal-ukraine-on-sidelines-of-g20-summit',
+  slug: SEED_ARTICLE.slug,
   locale: SEED_ARTICLE.locale,
   status: 'published',
   title: SEED_ARTICLE.title,
