@@ -14,6 +14,7 @@ import { articlesRoutes } from './modules/articles/articles.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysService } from './modules/keys/keys.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
+import { timelineRoutes } from './modules/timeline/timeline.routes.js';
 import { tagsRoutes } from './modules/tags/tags.routes.js';
 
 declare module 'fastify' {
@@ -64,6 +65,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       await v1.register(keysRoutes);
       await v1.register(tagsRoutes);
       await v1.register(articlesRoutes);
+      await v1.register(timelineRoutes);
     },
     { prefix: '/v1' },
   );

@@ -66,11 +66,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** Empty strings count as unset, so `PORT=` in a .env file falls back to the default. */
+/** Blank values count as unset, so `PORT=` in a .env file falls back to the default. */
 function withoutEmptyValues(env: Record<string, string | undefined>): Record<string, string> {
   const cleaned: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && value !== '') cleaned[key] = value;
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value;
   }
   return cleaned;
 }

@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   try {
     await database.migrate();
     const result = await loadDemoContent(database.db, { locale: config.DEFAULT_LOCALE });
-    process.stdout.write(`Demo content: ${result.articlesCreated} article(s) created.\n`);
+    process.stdout.write(
+      `Demo content: ${result.articlesCreated} article(s), ${result.timelineEntriesCreated} timeline entries created.\n`,
+    );
   } finally {
     await database.close();
   }

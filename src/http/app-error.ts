@@ -14,6 +14,7 @@ export const PROBLEMS = {
   KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
   ARTICLE_NOT_FOUND: { status: 404, title: 'Article not found' },
   REVISION_NOT_FOUND: { status: 404, title: 'Revision not found' },
+  TIMELINE_ENTRY_NOT_FOUND: { status: 404, title: 'Timeline entry not found' },
   TAG_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
   ARTICLE_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
   INVALID_TRANSITION: { status: 409, title: 'The article cannot make this status change' },

@@ -12,7 +12,14 @@ const API_HEADERS = {
 
 export const securityHeadersPlugin = fp(
   async function securityHeaders(app: FastifyInstance) {
+    // Once shutdown begins, every response closes its connection: a keep-alive connection that
+    // goes idle after close() started would otherwise hold the server open until the grace timer.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
     app.addHook('onSend', async (request, reply, payload) => {
+      if (closing) reply.header('connection', 'close');
       reply.header('x-request-id', request.id);
       for (const [name, value] of Object.entries(API_HEADERS)) {
         if (!reply.hasHeader(name)) reply.header(name, value);

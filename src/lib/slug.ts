@@ -15,6 +15,9 @@ const CYRILLIC: Record<string, string> = {
 /** At the start of a word these letters are romanised differently (`Юрій` → `yurii`). */
 const CYRILLIC_WORD_INITIAL: Record<string, string> = { є: 'ye', ї: 'yi', й: 'y', ю: 'yu', я: 'ya' };
 
+/** Latin letters that are not a base letter plus an accent, so NFKD leaves them as they are. */
+const LATIN_SPECIAL: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ð: 'd', æ: 'ae', œ: 'oe', þ: 'th', ı: 'i', ß: 'ss' };
+
 const APOSTROPHES = /['’ʼ`]/g;
 
 function transliterate(text: string): string {
@@ -28,6 +31,8 @@ function transliterate(text: string): string {
       out += CYRILLIC_WORD_INITIAL[char];
     } else if (CYRILLIC[char] !== undefined) {
       out += CYRILLIC[char];
+    } else if (LATIN_SPECIAL[char] !== undefined) {
+      out += LATIN_SPECIAL[char];
     } else {
       out += char;
     }
@@ -40,11 +45,12 @@ export function slugify(text: string): string {
   const latin = transliterate(text.replace(APOSTROPHES, ''))
     .normalize('NFKD')
     .replace(/\p{M}/gu, '') // accents: é → e
-    .replace(/ß/g, 'ss')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
   if (latin.length <= MAX_SLUG_LENGTH) return latin;
   const cut = latin.slice(0, MAX_SLUG_LENGTH);
+  // A word that ends exactly at the limit is kept whole.
+  if (latin[MAX_SLUG_LENGTH] === '-') return cut;
   const lastHyphen = cut.lastIndexOf('-');
   return (lastHyphen > 0 ? cut.slice(0, lastHyphen) : cut).replace(/-+$/, '');
 }

@@ -1,4 +1,4 @@
-import { count } from 'drizzle-orm';
+import { count, inArray } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { articles } from '../schema/articles.js';
 import { tags } from '../schema/tags.js';
@@ -6,12 +6,14 @@ import { ArticleCreate } from '../../modules/articles/articles.schemas.js';
 import * as articlesRepo from '../../modules/articles/articles.repository.js';
 import { articlesService } from '../../modules/articles/articles.service.js';
 import { EDITORIAL } from '../../modules/articles/visibility.js';
-import { SEED_ARTICLE } from './seed-article.js';
+import { SEED_ARTICLE, SEED_TIMELINE } from './seed-article.js';
+import { timelineEntries } from '../schema/timeline.js';
 
 const DEMO_AUTHOR = { keyId: null, name: 'Demo content' };
 
 export interface DemoResult {
   articlesCreated: number;
+  timelineEntriesCreated: number;
 }
 
 export async function isEmptyDatabase(db: Database): Promise<boolean> {
@@ -25,6 +27,34 @@ export async function isEmptyDatabase(db: Database): Promise<boolean> {
  * content is exactly what an editor could have written. Content already present is left alone.
  */
 export async function loadDemoContent(db: Database, defaults: { locale: string }): Promise<DemoResult> {
+  return db.transaction(async (tx) => ({
+    articlesCreated: await loadSeedArticle(tx, defaults),
+    timelineEntriesCreated: await loadSeedTimeline(tx),
+  }));
+}
+
+/** The seed page's 40 latest-news lines, as flash entries; lines already there are skipped. */
+async function loadSeedTimeline(db: Database): Promise<number> {
+  const present = await db
+    .select({ occurredAt: timelineEntries.occurredAt, title: timelineEntries.title })
+    .from(timelineEntries)
+    .where(inArray(timelineEntries.title, SEED_TIMELINE.entries.map((entry) => entry.title)));
+  const seen = new Set(present.map((row) => `${row.occurredAt.toISOString()} ${row.title}`));
+  const missing = SEED_TIMELINE.entries.filter((entry) => !seen.has(`${entry.occurredAt} ${entry.title}`));
+  if (missing.length === 0) return 0;
+  await db.insert(timelineEntries).values(
+    missing.map((entry) => ({
+      occurredAt: new Date(entry.occurredAt),
+      title: entry.title,
+      label: entry.label ?? null,
+      locale: SEED_TIMELINE.locale,
+      liveAt: new Date(entry.occurredAt),
+    })),
+  );
+  return missing.length;
+}
+
+async function loadSeedArticle(db: Database, defaults: { locale: string }): Promise<number> {
   const service = articlesService(db, defaults);
   const { publishedAt, ...fields } = SEED_ARTICLE;
   const input = ArticleCreate.parse(fields);
@@ -32,8 +62,9 @@ export async function loadDemoContent(db: Database, defaults: { locale: string }
   const existing = slug
     ? await articlesRepo.findArticle(db, articlesRepo.bySlug(slug, input.locale ?? defaults.locale), EDITORIAL)
     : undefined;
-  if (existing) return { articlesCreated: 0 };
+  if (existing) return 0;
   const created = await service.create(input, DEMO_AUTHOR);
-  await service.publish(created.id, [created.version], new Date(publishedAt), DEMO_AUTHOR);
-  return { articlesCreated: 1 };
+  // The seed page's article is not in its own timeline (that shows November 2024), so no entry.
+  await service.publish(created.id, [created.version], { publishAt: new Date(publishedAt), addToTimeline: false }, DEMO_AUTHOR);
+  return 1;
 }

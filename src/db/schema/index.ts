@@ -1,3 +1,4 @@
 export * from './keys.js';
 export * from './tags.js';
 export * from './articles.js';
+export * from './timeline.js';

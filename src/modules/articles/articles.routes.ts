@@ -143,7 +143,8 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const publishAt = request.body?.publishAt ? new Date(request.body.publishAt) : undefined;
-      return sendArticle(reply, await articles.publish(request.params.idOrSlug, requiredVersions(request), publishAt, authorOf(request)));
+      const options = { publishAt, addToTimeline: request.body?.addToTimeline };
+      return sendArticle(reply, await articles.publish(request.params.idOrSlug, requiredVersions(request), options, authorOf(request)));
     },
   });
 

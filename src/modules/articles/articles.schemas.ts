@@ -97,6 +97,7 @@ export const ArticleUpdate = z
 export const PublishRequest = z
   .strictObject({
     publishAt: Timestamp.optional().meta({ description: 'When it goes live; in the future it is scheduled. Default: now' }),
+    addToTimeline: z.boolean().optional().meta({ description: 'Make its latest-news entry (default true)' }),
   })
   .meta({ id: 'PublishRequest' });
 

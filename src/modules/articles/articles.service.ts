@@ -10,6 +10,7 @@ import * as repo from './articles.repository.js';
 import type { ArticleCreateInput, ArticleUpdateInput, ArticleWire } from './articles.schemas.js';
 import { bodyText, type Block } from './blocks.js';
 import { EDITORIAL } from './visibility.js';
+import { syncArticleEntries } from '../timeline/timeline.repository.js';
 
 /** Who saves a change: recorded with every revision. */
 export interface Author {
@@ -105,10 +106,12 @@ export function articlesService(db: Database, defaults: { locale: string }) {
     versions: number[],
     author: Author,
     next: (current: repo.ArticleRow) => { status: ArticleStatus; publishedAt: Date | null },
+    timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
     return db.transaction(async (tx) => {
       const { after } = await conditionalUpdate(tx, id, versions, next);
       await repo.syncTagLinks(tx, after);
+      await syncArticleEntries(tx, after, timeline);
       return saveRevision(tx, after, author);
     });
   }
@@ -173,13 +176,24 @@ export function articlesService(db: Database, defaults: { locale: string }) {
       });
     },
 
-    /** Now or in the past: published. In the future: scheduled, and live when the time comes. */
-    publish(id: string, versions: number[], publishAt: Date | undefined, author: Author): Promise<ArticleWire> {
-      const at = publishAt ?? new Date();
-      return changeStatus(id, versions, author, () => ({
-        status: at.getTime() > Date.now() ? 'scheduled' : 'published',
-        publishedAt: at,
-      }));
+    /**
+     * Now or in the past: published. In the future: scheduled, and live when the time comes.
+     * The article's timeline entry is made unless `addToTimeline` is false.
+     */
+    publish(
+      id: string,
+      versions: number[],
+      options: { publishAt?: Date; addToTimeline?: boolean },
+      author: Author,
+    ): Promise<ArticleWire> {
+      const at = options.publishAt ?? new Date();
+      return changeStatus(
+        id,
+        versions,
+        author,
+        () => ({ status: at.getTime() > Date.now() ? 'scheduled' : 'published', publishedAt: at }),
+        { create: options.addToTimeline !== false },
+      );
     },
 
     unpublish(id: string, versions: number[], author: Author): Promise<ArticleWire> {
@@ -195,6 +209,7 @@ export function articlesService(db: Database, defaults: { locale: string }) {
       await db.transaction(async (tx) => {
         const { after } = await conditionalUpdate(tx, id, versions, () => ({ deletedAt: new Date() }));
         await repo.syncTagLinks(tx, after);
+        await syncArticleEntries(tx, after, { create: false });
       });
     },
 

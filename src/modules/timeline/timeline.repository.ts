@@ -1,0 +1,131 @@
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/database.js';
+import { articles, articleTags } from '../../db/schema/articles.js';
+import { tags } from '../../db/schema/tags.js';
+import { timelineEntries } from '../../db/schema/timeline.js';
+import type { Viewer } from '../articles/visibility.js';
+import { linkPublishedAt } from '../articles/visibility.js';
+
+export type EntryRow = typeof timelineEntries.$inferSelect;
+export type EntryWithArticle = EntryRow & { article: { id: string; slug: string; title: string; label: string | null } | null };
+
+/** Anonymous readers see entries whose time has come; keys also see scheduled ones. */
+function entryVisibleTo(viewer: Viewer): SQL {
+  return viewer.seesUnpublished ? sql`${timelineEntries.liveAt} is not null` : sql`${timelineEntries.liveAt} <= now()`;
+}
+
+const selection = {
+  entry: timelineEntries,
+  articleSlug: articles.slug,
+  articleTitle: articles.title,
+  articleLabel: articles.label,
+};
+
+function withArticle(row: { entry: EntryRow; articleSlug: string | null; articleTitle: string | null; articleLabel: string | null }): EntryWithArticle {
+  const article =
+    row.entry.articleId && row.articleSlug !== null && row.articleTitle !== null
+      ? { id: row.entry.articleId, slug: row.articleSlug, title: row.articleTitle, label: row.articleLabel }
+      : null;
+  return { ...row.entry, article };
+}
+
+export interface TimelineQuery {
+  viewer: Viewer;
+  locale?: string;
+  label?: string;
+  tagSlugs?: string[];
+  before?: Date;
+  after?: Date;
+  limit: number;
+  cursor?: { occurredAt: Date; id: string };
+}
+
+/** One query per page, walking the (occurred_at, id) index; the article join is by primary key. */
+export async function listEntries(db: Database, query: TimelineQuery): Promise<EntryWithArticle[]> {
+  const conditions: SQL[] = [entryVisibleTo(query.viewer)];
+  if (query.locale) conditions.push(eq(timelineEntries.locale, query.locale));
+  if (query.label) conditions.push(sql`coalesce(${timelineEntries.label}, ${articles.label}) = ${query.label}`);
+  if (query.before) conditions.push(sql`${timelineEntries.occurredAt} < ${query.before.toISOString()}::timestamptz`);
+  if (query.after) conditions.push(sql`${timelineEntries.occurredAt} > ${query.after.toISOString()}::timestamptz`);
+  for (const slug of query.tagSlugs ?? []) {
+    conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
+      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = ${slug})`);
+  }
+  if (query.cursor) {
+    conditions.push(
+      sql`(${timelineEntries.occurredAt}, ${timelineEntries.id}) < (${query.cursor.occurredAt.toISOString()}::timestamptz, ${query.cursor.id}::uuid)`,
+    );
+  }
+  const rows = await db
+    .select(selection)
+    .from(timelineEntries)
+    .leftJoin(articles, eq(articles.id, timelineEntries.articleId))
+    .where(and(...conditions))
+    .orderBy(desc(timelineEntries.occurredAt), desc(timelineEntries.id))
+    .limit(query.limit);
+  return rows.map(withArticle);
+}
+
+export async function findEntry(db: Database, id: string, viewer: Viewer): Promise<EntryWithArticle | undefined> {
+  const [row] = await db
+    .select(selection)
+    .from(timelineEntries)
+    .leftJoin(articles, eq(articles.id, timelineEntries.articleId))
+    .where(and(eq(timelineEntries.id, id), viewer.seesUnpublished ? undefined : entryVisibleTo(viewer)))
+    .limit(1);
+  return row && withArticle(row);
+}
+
+export async function insertEntry(db: Database, values: typeof timelineEntries.$inferInsert): Promise<EntryRow> {
+  const [row] = await db.insert(timelineEntries).values(values).returning();
+  if (!row) throw new Error('insert into timeline_entries returned no row');
+  return row;
+}
+
+export async function updateEntryIfVersion(
+  db: Database,
+  id: string,
+  versions: number[],
+  changes: Partial<Pick<EntryRow, 'occurredAt' | 'title' | 'label' | 'url' | 'locale'>>,
+): Promise<EntryRow | undefined> {
+  if (versions.length === 0) return undefined;
+  const [row] = await db
+    .update(timelineEntries)
+    .set({ ...changes, version: sql`${timelineEntries.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(timelineEntries.id, id), inArray(timelineEntries.version, versions)))
+    .returning();
+  return row;
+}
+
+export async function deleteEntryIfVersion(db: Database, id: string, versions: number[]): Promise<boolean> {
+  if (versions.length === 0) return false;
+  const deleted = await db
+    .delete(timelineEntries)
+    .where(and(eq(timelineEntries.id, id), inArray(timelineEntries.version, versions)))
+    .returning({ id: timelineEntries.id });
+  return deleted.length > 0;
+}
+
+export async function entryExists(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: timelineEntries.id }).from(timelineEntries).where(eq(timelineEntries.id, id)).limit(1);
+  return row !== undefined;
+}
+
+type ArticleState = { id: string; locale: string; status: string; publishedAt: Date | null; deletedAt: Date | null };
+
+/**
+ * Keeps an article's entries in step with it: visible from its publication time while it is
+ * published or scheduled, hidden otherwise. On publish, with `create`, makes the entry if it has none.
+ */
+export async function syncArticleEntries(db: Database, article: ArticleState, options: { create: boolean }): Promise<void> {
+  const liveAt = linkPublishedAt(article);
+  const changes = liveAt ? { liveAt, occurredAt: liveAt } : { liveAt: null };
+  const updated = await db
+    .update(timelineEntries)
+    .set(changes)
+    .where(eq(timelineEntries.articleId, article.id))
+    .returning({ id: timelineEntries.id });
+  if (updated.length === 0 && options.create && liveAt) {
+    await insertEntry(db, { articleId: article.id, occurredAt: liveAt, liveAt, locale: article.locale });
+  }
+}

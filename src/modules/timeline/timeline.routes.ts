@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import { setSurrogateKeys } from '../../http/caching.js';
+import { IfMatchHeaders } from '../../http/common.schemas.js';
+import { problemResponses } from '../../http/openapi.js';
+import { requiredVersions } from '../../http/preconditions.js';
+import { ANONYMOUS, EDITORIAL } from '../articles/visibility.js';
+import {
+  TimelineDays,
+  TimelineEntry,
+  TimelineEntryCreate,
+  TimelineEntryParams,
+  TimelineEntryUpdate,
+  TimelinePage,
+  TimelineQuery,
+} from './timeline.schemas.js';
+import { timelineService } from './timeline.service.js';
+
+const OPENAPI_TAG = 'Timeline';
+const TIMELINE_SURROGATE_KEY = 'timeline';
+
+export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
+  const timeline = timelineService(app.database.db, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE });
+
+  app.get('/timeline', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'The latest-news timeline',
+      description:
+        'Newest first, paged by an opaque cursor over (occurredAt, id): pages never repeat or skip an entry. ' +
+        '`groupBy=day` groups by calendar day in `tz` (default: the newsroom time zone).',
+      operationId: 'listTimeline',
+      tags: [OPENAPI_TAG],
+      querystring: TimelineQuery,
+      response: { 200: z.union([TimelinePage, TimelineDays]), ...problemResponses(304) },
+    },
+    handler: async (request, reply) => {
+      const viewer = request.apiKey ? EDITORIAL : ANONYMOUS;
+      setSurrogateKeys(reply, [TIMELINE_SURROGATE_KEY]);
+      return request.query.groupBy === 'day' ? timeline.listByDay(request.query, viewer) : timeline.list(request.query, viewer);
+    },
+  });
+
+  app.get('/timeline/:id', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Get a timeline entry',
+      operationId: 'getTimelineEntry',
+      tags: [OPENAPI_TAG],
+      params: TimelineEntryParams,
+      response: { 200: TimelineEntry, ...problemResponses(304, 404) },
+    },
+    handler: async (request, reply) => {
+      const entry = await timeline.get(request.params.id, request.apiKey ? EDITORIAL : ANONYMOUS);
+      reply.resourceVersion = entry.version;
+      setSurrogateKeys(reply, [`timeline:${entry.id}`]);
+      return entry;
+    },
+  });
+
+  app.post('/timeline', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Add a timeline entry',
+      description: "A flash line (title, maybe url) or an article's entry (articleId). Publishing an article adds its entry by itself.",
+      operationId: 'createTimelineEntry',
+      tags: [OPENAPI_TAG],
+      body: TimelineEntryCreate,
+      response: { 201: TimelineEntry, ...problemResponses(422) },
+    },
+    handler: async (request, reply) => {
+      const entry = await timeline.create(request.body);
+      reply.resourceVersion = entry.version;
+      return reply.code(201).header('location', `/v1/timeline/${entry.id}`).send(entry);
+    },
+  });
+
+  app.patch('/timeline/:id', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Change a timeline entry',
+      description: 'Needs If-Match. A null title or label follows the article again.',
+      operationId: 'updateTimelineEntry',
+      tags: [OPENAPI_TAG],
+      params: TimelineEntryParams,
+      headers: IfMatchHeaders,
+      body: TimelineEntryUpdate,
+      response: { 200: TimelineEntry, ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      const entry = await timeline.update(request.params.id, requiredVersions(request), request.body);
+      reply.resourceVersion = entry.version;
+      return entry;
+    },
+  });
+
+  app.delete('/timeline/:id', {
+    config: { access: 'editor' },
+    schema: {
+      summary: 'Delete a timeline entry',
+      operationId: 'deleteTimelineEntry',
+      tags: [OPENAPI_TAG],
+      params: TimelineEntryParams,
+      headers: IfMatchHeaders,
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      await timeline.remove(request.params.id, requiredVersions(request));
+      return reply.code(204).send(null);
+    },
+  });
+};

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import type { Database } from '../../db/database.js';
+import type { ArticleLabel } from '../../db/schema/articles.js';
+import { AppError } from '../../http/app-error.js';
+import { isoTime } from '../../http/common.schemas.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { staleVersion } from '../../http/preconditions.js';
+import { localDate } from '../../lib/local-date.js';
+import * as articlesRepo from '../articles/articles.repository.js';
+import { EDITORIAL, linkPublishedAt, type Viewer } from '../articles/visibility.js';
+import * as repo from './timeline.repository.js';
+import type { TimelineEntryWire, TimelineQueryInput } from './timeline.schemas.js';
+
+const TIMELINE_CURSOR = 'timeline';
+const CursorValues = z.tuple([z.iso.datetime(), z.uuid()]);
+
+function notFound(id: string): AppError {
+  return new AppError('TIMELINE_ENTRY_NOT_FOUND', `No timeline entry has the id ${id}.`);
+}
+
+export function entryWire(entry: repo.EntryWithArticle): TimelineEntryWire {
+  return {
+    id: entry.id,
+    occurredAt: isoTime(entry.occurredAt),
+    title: entry.title ?? entry.article?.title ?? '',
+    label: (entry.label ?? entry.article?.label ?? null) as ArticleLabel | null,
+    articleId: entry.articleId,
+    article: entry.article && { id: entry.article.id, slug: entry.article.slug, title: entry.article.title },
+    url: entry.url,
+    locale: entry.locale,
+    createdAt: isoTime(entry.createdAt),
+    updatedAt: isoTime(entry.updatedAt),
+    version: entry.version,
+  };
+}
+
+export function timelineService(db: Database, defaults: { locale: string; timeZone: string }) {
+  async function mustFind(id: string, viewer: Viewer = EDITORIAL): Promise<repo.EntryWithArticle> {
+    const entry = await repo.findEntry(db, id, viewer);
+    if (!entry) throw notFound(id);
+    return entry;
+  }
+
+  async function page(query: TimelineQueryInput, viewer: Viewer) {
+    const cursor = query.cursor ? decodeCursor(TIMELINE_CURSOR, query.cursor, CursorValues) : undefined;
+    const rows = await repo.listEntries(db, {
+      viewer,
+      locale: query.locale,
+      label: query.label,
+      tagSlugs: query.tag,
+      before: query.before ? new Date(query.before) : undefined,
+      after: query.after ? new Date(query.after) : undefined,
+      limit: query.limit + 1,
+      cursor: cursor && { occurredAt: new Date(cursor[0]), id: cursor[1] },
+    });
+    const entries = rows.slice(0, query.limit);
+    const last = entries.at(-1);
+    const nextCursor =
+      rows.length > query.limit && last ? encodeCursor(TIMELINE_CURSOR, [last.occurredAt.toISOString(), last.id]) : null;
+    return { entries, nextCursor };
+  }
+
+  return {
+    async list(query: TimelineQueryInput, viewer: Viewer) {
+      const { entries, nextCursor } = await page(query, viewer);
+      return { data: entries.map(entryWire), nextCursor };
+    },
+
+    /** Days cut in the time zone; a day split by the page limit simply continues on the next page. */
+    async listByDay(query: TimelineQueryInput, viewer: Viewer) {
+      const { entries, nextCursor } = await page(query, viewer);
+      const timeZone = query.tz ?? defaults.timeZone;
+      const days: { date: string; entries: TimelineEntryWire[] }[] = [];
+      for (const entry of entries) {
+        const date = localDate(entry.occurredAt, timeZone);
+        const day = days.at(-1);
+        if (day?.date === date) day.entries.push(entryWire(entry));
+        else days.push({ date, entries: [entryWire(entry)] });
+      }
+      return { days, nextCursor };
+    },
+
+    async get(id: string, viewer: Viewer) {
+      return entryWire(await mustFind(id, viewer));
+    },
+
+    async create(input: {
+      title?: string;
+      label?: ArticleLabel | null;
+      articleId?: string;
+      url?: string | null;
+      occurredAt?: string;
+      locale?: string;
+    }) {
+      let liveAt: Date | null = new Date();
+      let occurredAt = input.occurredAt ? new Date(input.occurredAt) : new Date();
+      let locale = input.locale ?? defaults.locale;
+      if (input.articleId) {
+        const article = await articlesRepo.findArticle(db, articlesRepo.byId(input.articleId), EDITORIAL);
+        if (!article) {
+          throw new AppError('UNKNOWN_REFERENCE', 'The entry names an article that does not exist.', [
+            { path: 'body.articleId', message: `no article has the id ${input.articleId}` },
+          ]);
+        }
+        // An article's entry is seen exactly when the article is.
+        liveAt = linkPublishedAt(article);
+        occurredAt = input.occurredAt ? occurredAt : (article.publishedAt ?? occurredAt);
+        locale = input.locale ?? article.locale;
+      }
+      const row = await repo.insertEntry(db, {
+        occurredAt,
+        locale,
+        title: input.title ?? null,
+        label: input.label ?? null,
+        articleId: input.articleId ?? null,
+        url: input.url ?? null,
+        liveAt,
+      });
+      return entryWire(await mustFind(row.id));
+    },
+
+    async update(
+      id: string,
+      versions: number[],
+      changes: { title?: string | null; label?: ArticleLabel | null; url?: string | null; occurredAt?: string; locale?: string },
+    ) {
+      const current = await mustFind(id);
+      if (changes.title === null && current.articleId === null) {
+        throw new AppError('VALIDATION_FAILED', 'A flash entry keeps a title.', [{ path: 'body.title', message: 'required without an article' }]);
+      }
+      const { occurredAt, ...rest } = changes;
+      const updated = await repo.updateEntryIfVersion(db, id, versions, {
+        ...rest,
+        ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}),
+      });
+      if (!updated) throw staleVersion('timeline entry');
+      return entryWire(await mustFind(id));
+    },
+
+    async remove(id: string, versions: number[]) {
+      if (await repo.deleteEntryIfVersion(db, id, versions)) return;
+      if (!(await repo.entryExists(db, id))) throw notFound(id);
+      throw staleVersion('timeline entry');
+    },
+  };
+}
