@@ -5,7 +5,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
 import { authPlugin } from './http/auth.js';
 import { cachingPlugin } from './http/caching.js';
-import { errorHandlerPlugin } from './http/error-handler.js';
+import { errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { inputGuardPlugin } from './http/input-guard.js';
 import { openApiPlugin } from './http/openapi.js';
 import { requestIdFrom } from './http/request-id.js';
@@ -39,10 +39,13 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Only JSON bodies are accepted: a text/plain body is 415, not a string handed to validation.
+  app.removeContentTypeParser('text/plain');
   // JSON Merge Patch bodies are JSON too; PATCH clients often label them so.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 

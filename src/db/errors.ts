@@ -4,6 +4,7 @@ export const PG_FOREIGN_KEY_VIOLATION = '23503';
 export const PG_INVALID_TEXT_REPRESENTATION = '22P02';
 export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 export const PG_UNTRANSLATABLE_CHARACTER = '22P05';
+export const PG_DATETIME_OUT_OF_RANGE = '22008';
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -23,6 +24,7 @@ const CONNECTION_ERROR_MESSAGES = [
   'Connection terminated',
   'Client has encountered a connection error',
   'PGlite is closed',
+  'Cannot use a pool after calling end',
 ];
 
 /** drizzle wraps driver errors (DrizzleQueryError.cause); walk the chain to the driver's error. */

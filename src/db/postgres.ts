@@ -69,6 +69,7 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
       }
     },
     async close() {
+      if (pool.ended) return;
       await pool.end();
     },
   };

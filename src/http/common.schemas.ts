@@ -5,7 +5,17 @@ export const MAX_PAGE_SIZE = 100;
 
 export const Uuid = z.uuid({ error: 'must be a UUID' }).meta({ example: '0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42' });
 
-export const Timestamp = z.iso.datetime({ offset: true }).meta({ example: '2024-11-22T14:30:00.000Z' });
+const MIN_YEAR = 1;
+const MAX_YEAR = 9999;
+
+/** An ISO 8601 instant in years 1–9999: what JavaScript and PostgreSQL both represent. */
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= MIN_YEAR && year <= MAX_YEAR;
+  }, `must be between the years ${MIN_YEAR} and ${MAX_YEAR}`)
+  .meta({ example: '2024-11-22T14:30:00.000Z' });
 
 export const Slug = z
   .string()

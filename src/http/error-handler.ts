@@ -3,12 +3,14 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
 import {
   isDatabaseUnavailable,
+  PG_DATETIME_OUT_OF_RANGE,
   PG_CHARACTER_NOT_IN_REPERTOIRE,
   PG_UNTRANSLATABLE_CHARACTER,
   pgErrorCode,
 } from '../db/errors.js';
 import { AppError, type FieldError, problemType } from './app-error.js';
 import type { ProblemBody } from './problem.schemas.js';
+import { API_HEADERS } from './security-headers.js';
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -38,13 +40,13 @@ function validationErrors(error: FastifyError): FieldError[] {
   return (error.validation ?? []).map((issue) => {
     const field = issue.instancePath.split('/').filter(Boolean).join('.');
     const params = issue.params as { keys?: string[] } | undefined;
-    // Zod reports unknown keys on the parent object; name each key so the client sees which.
+    // Zod reports unknown keys together on the parent object; give each key its own entry.
     if (issue.keyword === 'unrecognized_keys' && params?.keys?.length) {
       const prefix = field ? `${location}.${field}` : location;
-      return { path: `${prefix}.${params.keys.join(', ')}`, message: issue.message ?? 'Unknown field' };
+      return params.keys.map((key) => ({ path: `${prefix}.${key}`, message: 'Unknown field: it cannot be set' }));
     }
-    return { path: field ? `${location}.${field}` : location, message: issue.message ?? 'Invalid' };
-  });
+    return [{ path: field ? `${location}.${field}` : location, message: issue.message ?? 'Invalid' }];
+  }).flat();
 }
 
 /** Turns anything thrown into the AppError the client sees. Unknown errors become INTERNAL_ERROR. */
@@ -64,6 +66,9 @@ export function toAppError(error: unknown): AppError {
   const pgCode = pgErrorCode(error);
   if (pgCode === PG_UNTRANSLATABLE_CHARACTER || pgCode === PG_CHARACTER_NOT_IN_REPERTOIRE) {
     return new AppError('VALIDATION_FAILED', 'Text contains a character that cannot be stored.');
+  }
+  if (pgCode === PG_DATETIME_OUT_OF_RANGE) {
+    return new AppError('VALIDATION_FAILED', 'A date is outside the range that can be stored.');
   }
   // Any other 4xx Fastify raises for a bad request, without leaking its internal message.
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
@@ -85,10 +90,22 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   return reply
     .code(error.status)
     .headers(error.headers)
+    .header('x-request-id', request.id)
     .header('content-type', 'application/problem+json; charset=utf-8')
     .header('cache-control', 'no-store')
     .serializer(JSON.stringify)
     .send(body);
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed percent-encoding, a path
+ * parameter over the length limit): answered in the same format, with the same headers.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long.' : 'The URL is not validly percent-encoded.';
+  reply.headers(API_HEADERS);
+  return sendProblem(request, reply, new AppError('VALIDATION_FAILED', detail, [{ path: 'params', message: detail }]));
 }
 
 export const errorHandlerPlugin = fp(

@@ -67,8 +67,8 @@ function describeResponses(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        const json = response.content?.['application/json'];
-        if (Number(status) >= 400 && json && response.content) {
+        const json = response.content?.['application/json'] as { schema?: { $ref?: string } } | undefined;
+        if (json?.schema?.$ref?.endsWith('/Problem') && response.content) {
           response.content = { 'application/problem+json': json };
         }
         if (status === '304' || status === '204') delete response.content;

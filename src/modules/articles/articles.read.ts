@@ -1,3 +1,4 @@
+import { Timestamp } from '../../http/common.schemas.js';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../http/app-error.js';
@@ -11,8 +12,8 @@ import { effectiveStatus, type Viewer } from './visibility.js';
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ARTICLES_CURSOR = 'articles';
 const ListCursor = z.union([
-  z.tuple([z.iso.datetime(), z.uuid()]),
-  z.tuple([z.string().regex(/^\d+(\.\d+)?$/), z.iso.datetime(), z.uuid()]),
+  z.tuple([Timestamp, z.uuid()]),
+  z.tuple([z.string().regex(/^\d+(\.\d+)?$/), Timestamp, z.uuid()]),
 ]);
 
 export function articleNotFound(idOrSlug: string): AppError {

@@ -1,3 +1,4 @@
+import { Timestamp } from '../../http/common.schemas.js';
 import type { Database } from '../../db/database.js';
 import type { ApiKeyRole } from '../../db/schema/keys.js';
 import type { AuthenticatedKey } from '../../http/access.js';
@@ -10,7 +11,7 @@ import * as repo from './keys.repository.js';
 export type ApiKeyRecord = repo.ApiKeyRow;
 
 const KEYS_CURSOR = 'keys';
-const KeysCursorValues = z.tuple([z.iso.datetime(), z.uuid()]);
+const KeysCursorValues = z.tuple([Timestamp, z.uuid()]);
 
 export function keysService(db: Database) {
   return {

@@ -1,3 +1,4 @@
+import { Timestamp } from '../../http/common.schemas.js';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import type { ArticleLabel } from '../../db/schema/articles.js';
@@ -12,7 +13,7 @@ import * as repo from './timeline.repository.js';
 import type { TimelineEntryWire, TimelineQueryInput } from './timeline.schemas.js';
 
 const TIMELINE_CURSOR = 'timeline';
-const CursorValues = z.tuple([z.iso.datetime(), z.uuid()]);
+const CursorValues = z.tuple([Timestamp, z.uuid()]);
 
 function notFound(id: string): AppError {
   return new AppError('TIMELINE_ENTRY_NOT_FOUND', `No timeline entry has the id ${id}.`);

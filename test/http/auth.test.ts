@@ -1,0 +1,178 @@
+import t from 'tap';
+import Fastify from 'fastify';
+import type { AuthenticatedKey } from '../../src/http/access.js';
+import { authPlugin } from '../../src/http/auth.js';
+import { errorHandlerPlugin } from '../../src/http/error-handler.js';
+import { buildTestApp, json } from '../helper.js';
+
+// One database for the file; each test makes its own keys.
+const { app, authAs } = await buildTestApp(t);
+
+const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+/** Well-formed (`lede_<12>_<43>`) but never issued. */
+const UNKNOWN_KEY = `lede_aaaaaaaaaaaa_${'A'.repeat(43)}`;
+
+t.test('a protected route without a key is 401 AUTH_REQUIRED with WWW-Authenticate', async (t) => {
+  for (const request of [
+    { method: 'POST' as const, url: '/v1/tags', payload: { name: 'Anonymous' } },
+    { method: 'GET' as const, url: '/v1/keys' },
+    { method: 'DELETE' as const, url: '/v1/keys/0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42' },
+  ]) {
+    const response = await app.inject(request);
+    t.equal(response.statusCode, 401, `${request.method} ${request.url}`);
+    t.equal(response.headers['content-type'], PROBLEM_CONTENT_TYPE);
+    t.equal(json(response).code, 'AUTH_REQUIRED');
+    t.equal(json(response).status, 401);
+    t.match(response.headers['www-authenticate'], /^Bearer\b/);
+  }
+});
+
+t.test('auth is checked before the body is read', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/tags',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"not json',
+  });
+  t.equal(response.statusCode, 401, 'no key beats malformed JSON');
+  t.equal(json(response).code, 'AUTH_REQUIRED');
+});
+
+t.test('a malformed Authorization header is 401 INVALID_API_KEY', async (t) => {
+  const admin = await authAs('admin', 'malformed-header admin');
+  for (const authorization of [
+    'Basic dXNlcjpwYXNz',
+    'Bearer',
+    'Bearer ',
+    'Token abc',
+    `${admin.authorization} extra`,
+    admin.key, // the key without the scheme
+  ]) {
+    const response = await app.inject({ url: '/v1/keys', headers: { authorization } });
+    t.equal(response.statusCode, 401, JSON.stringify(authorization.slice(0, 30)));
+    t.equal(json(response).code, 'INVALID_API_KEY');
+    t.match(response.headers['www-authenticate'], /^Bearer\b/);
+  }
+  const lowerCase = await app.inject({ url: '/v1/keys', headers: { authorization: `bearer ${admin.key}` } });
+  t.equal(lowerCase.statusCode, 200, 'the scheme name is case-insensitive');
+});
+
+t.test('an unknown key is 401 INVALID_API_KEY', async (t) => {
+  for (const key of [UNKNOWN_KEY, 'nope', 'lede_short_secret']) {
+    const response = await app.inject({ url: '/v1/keys', headers: { authorization: `Bearer ${key}` } });
+    t.equal(response.statusCode, 401, key);
+    t.equal(json(response).code, 'INVALID_API_KEY');
+    t.match(response.headers['www-authenticate'], /^Bearer\b/);
+  }
+  // A real prefix with the wrong secret must not pass.
+  const admin = await authAs('admin', 'forged-secret admin');
+  const lastChar = admin.key.at(-1) === 'A' ? 'B' : 'A';
+  const forged = `${admin.key.slice(0, -1)}${lastChar}`;
+  const response = await app.inject({ url: '/v1/keys', headers: { authorization: `Bearer ${forged}` } });
+  t.equal(response.statusCode, 401);
+  t.equal(json(response).code, 'INVALID_API_KEY');
+});
+
+t.test('a revoked key is 401 INVALID_API_KEY', async (t) => {
+  const admin = await authAs('admin', 'revoking admin');
+  const editor = await authAs('editor', 'soon revoked');
+  const before = await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'Before revoke', locale: 'hr' } });
+  t.equal(before.statusCode, 201, 'the key works before it is revoked');
+  const revoked = await app.inject({ method: 'DELETE', url: `/v1/keys/${editor.id}`, headers: admin });
+  t.equal(revoked.statusCode, 200);
+  const after = await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'After revoke', locale: 'hr' } });
+  t.equal(after.statusCode, 401);
+  t.equal(json(after).code, 'INVALID_API_KEY');
+  t.match(after.headers['www-authenticate'], /^Bearer\b/);
+  const read = await app.inject({ url: '/v1/tags?locale=hr', headers: editor });
+  t.equal(read.statusCode, 401, 'a revoked key is refused on public routes too');
+  const names = json<{ data: { name: string }[] }>(await app.inject({ url: '/v1/tags?locale=hr' })).data.map((tag) => tag.name);
+  t.same(names, ['Before revoke'], 'nothing was written with the revoked key');
+});
+
+t.test('a key whose role is too low is 403 FORBIDDEN', async (t) => {
+  const reader = await authAs('reader');
+  const editor = await authAs('editor');
+  const admin = await authAs('admin');
+
+  const readerWrites = await app.inject({ method: 'POST', url: '/v1/tags', headers: reader, payload: { name: 'By reader', locale: 'is' } });
+  t.equal(readerWrites.statusCode, 403);
+  t.equal(readerWrites.headers['content-type'], PROBLEM_CONTENT_TYPE);
+  t.equal(json(readerWrites).code, 'FORBIDDEN');
+  t.equal(json(readerWrites).status, 403);
+
+  for (const [name, headers] of [['reader', reader], ['editor', editor]] as const) {
+    const keys = await app.inject({ url: '/v1/keys', headers });
+    t.equal(keys.statusCode, 403, `${name} may not list keys`);
+    t.equal(json(keys).code, 'FORBIDDEN');
+  }
+
+  // A higher role includes the lower ones.
+  const adminWrites = await app.inject({ method: 'POST', url: '/v1/tags', headers: admin, payload: { name: 'By admin', locale: 'is' } });
+  t.equal(adminWrites.statusCode, 201);
+  const readerReads = await app.inject({ url: '/v1/tags?locale=is', headers: reader });
+  t.equal(readerReads.statusCode, 200);
+  t.same(json<{ data: { name: string }[] }>(readerReads).data.map((tag) => tag.name), ['By admin'], 'the reader’s write did not happen');
+});
+
+t.test('an invalid key on a public route is 401, not silently anonymous', async (t) => {
+  const anonymous = await app.inject({ url: '/v1/tags' });
+  t.equal(anonymous.statusCode, 200, 'no key is fine on a public route');
+  for (const url of ['/v1/tags', '/healthz']) {
+    const response = await app.inject({ url, headers: { authorization: `Bearer ${UNKNOWN_KEY}` } });
+    t.equal(response.statusCode, 401, url);
+    t.equal(json(response).code, 'INVALID_API_KEY');
+  }
+  const malformed = await app.inject({ url: '/v1/tags', headers: { authorization: 'Basic abc' } });
+  t.equal(malformed.statusCode, 401);
+  t.equal(json(malformed).code, 'INVALID_API_KEY');
+});
+
+t.test('every route must declare config.access or the app refuses to start', async (t) => {
+  const editorKey: AuthenticatedKey = { id: 'k1', name: 'dummy', role: 'editor' };
+  const resolveKey = async (presented: string) => (presented === 'good' ? editorKey : null);
+
+  const bare = Fastify({ logger: false });
+  t.teardown(() => bare.close());
+  await bare.register(errorHandlerPlugin);
+  await bare.register(authPlugin, { resolveKey });
+  bare.get('/declared', { config: { access: 'public' } }, async () => ({ ok: true }));
+  bare.get('/forgotten', async () => ({ secret: true }));
+  await t.rejects(async () => {
+    await bare.ready();
+  }, /config\.access[\s\S]*GET \/forgotten/, 'boot fails, naming the route');
+
+  const typo = Fastify({ logger: false });
+  t.teardown(() => typo.close());
+  await typo.register(authPlugin, { resolveKey });
+  // A value outside the known levels is as bad as none.
+  typo.get('/typo', { config: { access: 'everyone' as never } }, async () => ({}));
+  await t.rejects(async () => {
+    await typo.ready();
+  }, /GET \/typo/, 'an unknown access level fails the boot too');
+
+  const good = Fastify({ logger: false });
+  t.teardown(() => good.close());
+  await good.register(errorHandlerPlugin);
+  await good.register(authPlugin, { resolveKey });
+  good.get('/open', { config: { access: 'public' } }, async () => ({ ok: true }));
+  good.post('/write', { config: { access: 'editor' } }, async (request) => ({ by: request.apiKey?.name }));
+  good.delete('/admin', { config: { access: 'admin' } }, async () => ({}));
+  await t.resolves(async () => {
+    await good.ready();
+  }, 'boots when every route declares access');
+
+  t.equal((await good.inject({ url: '/open' })).statusCode, 200);
+  const anonymous = await good.inject({ method: 'POST', url: '/write' });
+  t.equal(anonymous.statusCode, 401);
+  t.equal(json(anonymous).code, 'AUTH_REQUIRED');
+  const written = await good.inject({ method: 'POST', url: '/write', headers: { authorization: 'Bearer good' } });
+  t.equal(written.statusCode, 200);
+  t.same(json(written), { by: 'dummy' }, 'the handler sees the resolved key');
+  const tooLow = await good.inject({ method: 'DELETE', url: '/admin', headers: { authorization: 'Bearer good' } });
+  t.equal(tooLow.statusCode, 403);
+  t.equal(json(tooLow).code, 'FORBIDDEN');
+  const wrong = await good.inject({ url: '/open', headers: { authorization: 'Bearer bad' } });
+  t.equal(wrong.statusCode, 401);
+  t.equal(json(wrong).code, 'INVALID_API_KEY');
+});
