@@ -11,6 +11,7 @@ import { openApiPlugin } from './http/openapi.js';
 import { requestIdFrom } from './http/request-id.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
 import { articlesRoutes } from './modules/articles/articles.routes.js';
+import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysService } from './modules/keys/keys.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
@@ -69,6 +70,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       await v1.register(tagsRoutes);
       await v1.register(articlesRoutes);
       await v1.register(timelineRoutes);
+      await v1.register(feedsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -67,10 +67,10 @@ function describeResponses(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        const json = response.content?.['application/json'] as { schema?: { $ref?: string } } | undefined;
-        if (json?.schema?.$ref?.endsWith('/Problem') && response.content) {
-          response.content = { 'application/problem+json': json };
-        }
+        const problem = Object.values(response.content ?? {}).find((media) =>
+          (media as { schema?: { $ref?: string } }).schema?.$ref?.endsWith('/Problem'),
+        );
+        if (problem) response.content = { 'application/problem+json': problem };
         if (status === '304' || status === '204') delete response.content;
         const description = STATUS_DESCRIPTIONS[status];
         if (description && (!response.description || response.description === 'Default Response')) {

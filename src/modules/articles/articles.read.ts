@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import * as repo from './articles.repository.js';
 import type { ArticleListFilters, ArticleSummaryWire, ArticleWire } from './articles.schemas.js';
 import { relatedArticleIds, renderBodyHtml, resolveBlocks } from './blocks.js';
-import { effectiveStatus, type Viewer } from './visibility.js';
+import { ANONYMOUS, effectiveStatus, type Viewer } from './visibility.js';
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ARTICLES_CURSOR = 'articles';
@@ -40,18 +40,18 @@ function summaryWire(row: Omit<repo.ArticleRow, 'body' | 'sources'>, tags: repo.
   };
 }
 
+function refLookup(refs: Map<string, repo.ArticleRefRow>) {
+  return (id: string) => {
+    const ref = refs.get(id);
+    return ref && { id: ref.id, slug: ref.slug, title: ref.title };
+  };
+}
+
 /** The whole article as `viewer` may see it: tags, "Read also" and related blocks resolved. */
 export async function articleWire(db: Database, row: repo.ArticleRow, viewer: Viewer, withHtml = false): Promise<ArticleWire> {
   const [tagsByArticle, relatedIds] = await Promise.all([repo.tagsOf(db, [row.id]), repo.relatedIdsOf(db, row.id)]);
   const refs = await repo.refsVisibleTo(db, [...new Set([...relatedIds, ...relatedArticleIds(row.body)])], viewer);
-  const body = resolveBlocks(
-    row.body,
-    (id) => {
-      const ref = refs.get(id);
-      return ref && { id: ref.id, slug: ref.slug, title: ref.title };
-    },
-    !viewer.seesUnpublished,
-  );
+  const body = resolveBlocks(row.body, refLookup(refs), !viewer.seesUnpublished);
   const related = relatedIds.flatMap((id) => {
     const ref = refs.get(id);
     return ref ? [{ id: ref.id, slug: ref.slug, title: ref.title, publishedAt: isoTimeOrNull(ref.publishedAt) }] : [];
@@ -82,6 +82,29 @@ export async function getArticle(
     if (moved) return { movedTo: { slug: moved.slug, locale: moved.locale } };
   }
   throw articleNotFound(idOrSlug);
+}
+
+/** Live articles with their bodies rendered to HTML (related blocks resolved), for feeds. */
+export async function latestWithHtml(
+  db: Database,
+  filters: { locale?: string; tag?: string; section?: string; limit: number },
+): Promise<(repo.ArticleListRow & { html: string; tags: repo.TagRef[] })[]> {
+  const rows = await repo.listArticles(db, {
+    viewer: ANONYMOUS,
+    locale: filters.locale,
+    tagSlugs: filters.tag ? [filters.tag] : undefined,
+    section: filters.section,
+    limit: filters.limit,
+    includeBody: true,
+  });
+  const ids = rows.map((row) => row.id);
+  const refIds = [...new Set(rows.flatMap((row) => relatedArticleIds(row.body ?? [])))];
+  const [tagsByArticle, refs] = await Promise.all([repo.tagsOf(db, ids), repo.refsVisibleTo(db, refIds, ANONYMOUS)]);
+  return rows.map((row) => ({
+    ...row,
+    tags: tagsByArticle.get(row.id) ?? [],
+    html: renderBodyHtml(resolveBlocks(row.body ?? [], refLookup(refs), true)),
+  }));
 }
 
 export async function listArticles(db: Database, filters: ArticleListFilters, viewer: Viewer) {

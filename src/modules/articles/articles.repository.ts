@@ -212,11 +212,13 @@ export interface ListOptions {
   publishedAfter?: Date;
   publishedBefore?: Date;
   limit: number;
+  /** Feeds need the body; list pages do not. */
+  includeBody?: boolean;
   /** Sort key of the last row seen: [rank (only with q), sortAt, id]. */
   after?: { rank?: string; sortAt: Date; id: string };
 }
 
-export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null };
+export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null; body?: Block[] };
 
 export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
   const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
@@ -252,7 +254,7 @@ export async function listArticles(db: Database, options: ListOptions): Promise<
   }
   const order = options.q ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
   const rows = await db
-    .select({ ...summaryColumns, sortAt, rank })
+    .select({ ...summaryColumns, ...(options.includeBody ? { body: articles.body } : {}), sortAt, rank })
     .from(articles)
     .where(and(...conditions))
     .orderBy(...order)

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import { setSurrogateKeys } from '../../http/caching.js';
+import { Slug } from '../../http/common.schemas.js';
+import { problemResponses } from '../../http/openapi.js';
+import { Locale } from '../../lib/locale.js';
+import { FEED_CONTENT_TYPES, FEED_FORMATS } from './feed-formats.js';
+import { FEED_SIZE, feedsService } from './feeds.service.js';
+
+const OPENAPI_TAG = 'Feeds';
+const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ description: 'rss (RSS 2.0), atom (Atom 1.0) or json (JSON Feed 1.1)' }) });
+const FeedDocument = z.string().meta({ description: 'The feed document' });
+const PRODUCES = Object.values(FEED_CONTENT_TYPES).map((type) => type.split(';')[0]!);
+
+export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL, locale: app.config.DEFAULT_LOCALE });
+  const asIs = (payload: unknown) => payload as string;
+
+  app.get('/feeds/articles.:format', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Feed of the latest articles',
+      description: `The ${FEED_SIZE} latest live articles with their bodies as HTML; per tag or section with \`tag\` or \`section\`.`,
+      operationId: 'articlesFeed',
+      tags: [OPENAPI_TAG],
+      params: FeedParams,
+      querystring: z.strictObject({ locale: Locale.optional(), tag: Slug.optional(), section: Slug.optional() }),
+      produces: PRODUCES,
+      response: { 200: FeedDocument, ...problemResponses(304) },
+    },
+    handler: async (request, reply) => {
+      const { body, ids } = await feeds.articles(request.params.format, request.query);
+      setSurrogateKeys(reply, ['articles', 'feeds', ...ids.map((id) => `article:${id}`)]);
+      return reply.type(FEED_CONTENT_TYPES[request.params.format]).serializer(asIs).send(body);
+    },
+  });
+
+  app.get('/feeds/timeline.:format', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Feed of the latest-news timeline',
+      description: `The ${FEED_SIZE} latest timeline entries.`,
+      operationId: 'timelineFeed',
+      tags: [OPENAPI_TAG],
+      params: FeedParams,
+      querystring: z.strictObject({ locale: Locale.optional() }),
+      produces: PRODUCES,
+      response: { 200: FeedDocument, ...problemResponses(304) },
+    },
+    handler: async (request, reply) => {
+      const { body } = await feeds.timeline(request.params.format, request.query);
+      setSurrogateKeys(reply, ['timeline', 'feeds']);
+      return reply.type(FEED_CONTENT_TYPES[request.params.format]).serializer(asIs).send(body);
+    },
+  });
+};
