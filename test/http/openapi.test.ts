@@ -91,9 +91,9 @@ t.test('error responses are application/problem+json with the Problem schema', a
   for (const { label, operation } of operations()) {
     for (const [status, entry] of Object.entries(operation.responses ?? {})) {
       if (Number(status) < 400) continue;
+      if (label === 'GET /readyz' && status === '503') continue; // its 503 carries the readiness report
       const mediaTypes = Object.keys(entry.content ?? {});
       t.same(mediaTypes, [PROBLEM_MEDIA_TYPE], `${label} ${status}: ${mediaTypes.join(', ')}`);
-      if (label === 'GET /readyz' && status === '503') continue; // its 503 carries the readiness report
       t.equal(entry.content?.[PROBLEM_MEDIA_TYPE]?.schema?.$ref, '#/components/schemas/Problem', `${label} ${status}: Problem schema`);
     }
   }
