@@ -64,9 +64,9 @@ ALTER TABLE "article_tags" ADD CONSTRAINT "article_tags_article_id_articles_id_f
 ALTER TABLE "article_tags" ADD CONSTRAINT "article_tags_tag_id_tags_id_fk" FOREIGN KEY ("tag_id") REFERENCES "public"."tags"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "article_related_related_idx" ON "article_related" USING btree ("related_id");--> statement-breakpoint
 CREATE INDEX "article_slug_redirects_article_idx" ON "article_slug_redirects" USING btree ("article_id");--> statement-breakpoint
-CREATE INDEX "article_tags_tag_published_idx" ON "article_tags" USING btree ("tag_id","published_at" DESC NULLS LAST,"article_id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "article_tags_tag_published_idx" ON "article_tags" USING btree ("tag_id","published_at","article_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "articles_locale_slug_key" ON "articles" USING btree ("locale","slug") WHERE "articles"."deleted_at" is null;--> statement-breakpoint
-CREATE INDEX "articles_public_idx" ON "articles" USING btree ("locale","published_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "articles"."deleted_at" is null and "articles"."status" in ('published', 'scheduled');--> statement-breakpoint
-CREATE INDEX "articles_published_idx" ON "articles" USING btree ("published_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "articles"."deleted_at" is null and "articles"."status" in ('published', 'scheduled');--> statement-breakpoint
-CREATE INDEX "articles_created_idx" ON "articles" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "articles"."deleted_at" is null;--> statement-breakpoint
+CREATE INDEX "articles_public_idx" ON "articles" USING btree ("locale","published_at","id") WHERE "articles"."deleted_at" is null and "articles"."status" in ('published', 'scheduled');--> statement-breakpoint
+CREATE INDEX "articles_published_idx" ON "articles" USING btree ("published_at","id") WHERE "articles"."deleted_at" is null and "articles"."status" in ('published', 'scheduled');--> statement-breakpoint
+CREATE INDEX "articles_created_idx" ON "articles" USING btree ("created_at","id") WHERE "articles"."deleted_at" is null;--> statement-breakpoint
 CREATE INDEX "articles_search_idx" ON "articles" USING gin ("search");

@@ -15,6 +15,6 @@ CREATE TABLE "timeline_entries" (
 );
 --> statement-breakpoint
 ALTER TABLE "timeline_entries" ADD CONSTRAINT "timeline_entries_article_id_articles_id_fk" FOREIGN KEY ("article_id") REFERENCES "public"."articles"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "timeline_entries_occurred_idx" ON "timeline_entries" USING btree ("occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "timeline_entries_locale_occurred_idx" ON "timeline_entries" USING btree ("locale","occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "timeline_entries_occurred_idx" ON "timeline_entries" USING btree ("occurred_at","id");--> statement-breakpoint
+CREATE INDEX "timeline_entries_locale_occurred_idx" ON "timeline_entries" USING btree ("locale","occurred_at","id");--> statement-breakpoint
 CREATE INDEX "timeline_entries_article_idx" ON "timeline_entries" USING btree ("article_id");

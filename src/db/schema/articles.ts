@@ -50,14 +50,15 @@ export const articles = pgTable(
   (table) => [
     // A deleted article frees its slug.
     uniqueIndex('articles_locale_slug_key').on(table.locale, table.slug).where(sql`${table.deletedAt} is null`),
-    // The public list: newest published first, per locale.
+    // The public list: newest published first, per locale. Indexes are ascending: a backward scan
+    // serves `order by … desc`, whose NULLS FIRST a DESC NULLS LAST index would not match.
     index('articles_public_idx')
-      .on(table.locale, table.publishedAt.desc(), table.id.desc())
+      .on(table.locale, table.publishedAt, table.id)
       .where(sql`${table.deletedAt} is null and ${table.status} in ('published', 'scheduled')`),
     index('articles_published_idx')
-      .on(table.publishedAt.desc(), table.id.desc())
+      .on(table.publishedAt, table.id)
       .where(sql`${table.deletedAt} is null and ${table.status} in ('published', 'scheduled')`),
-    index('articles_created_idx').on(table.createdAt.desc(), table.id.desc()).where(sql`${table.deletedAt} is null`),
+    index('articles_created_idx').on(table.createdAt, table.id).where(sql`${table.deletedAt} is null`),
     index('articles_search_idx').using('gin', table.search),
     check('articles_status_check', sql`${table.status} in ('draft', 'scheduled', 'published', 'archived')`),
     check(
@@ -100,7 +101,7 @@ export const articleTags = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.articleId, table.tagId] }),
-    index('article_tags_tag_published_idx').on(table.tagId, table.publishedAt.desc(), table.articleId.desc()),
+    index('article_tags_tag_published_idx').on(table.tagId, table.publishedAt, table.articleId),
   ],
 );
 

@@ -30,8 +30,10 @@ export const timelineEntries = pgTable(
     version: integer('version').notNull().default(1),
   },
   (table) => [
-    index('timeline_entries_occurred_idx').on(table.occurredAt.desc(), table.id.desc()),
-    index('timeline_entries_locale_occurred_idx').on(table.locale, table.occurredAt.desc(), table.id.desc()),
+    // Ascending on purpose: scanned backwards these serve `order by occurred_at desc, id desc`
+    // (DESC means NULLS FIRST), which a DESC NULLS LAST index could not.
+    index('timeline_entries_occurred_idx').on(table.occurredAt, table.id),
+    index('timeline_entries_locale_occurred_idx').on(table.locale, table.occurredAt, table.id),
     index('timeline_entries_article_idx').on(table.articleId),
     check('timeline_entries_title_check', sql`${table.articleId} is not null or ${table.title} is not null`),
     check(

@@ -40,8 +40,11 @@ export interface TimelineQuery {
   cursor?: { occurredAt: Date; id: string };
 }
 
-/** One query per page, walking the (occurred_at, id) index; the article join is by primary key. */
-export async function listEntries(db: Database, query: TimelineQuery): Promise<EntryWithArticle[]> {
+/**
+ * One query per page, walking the (occurred_at, id) index from the cursor; the article join is by
+ * primary key. Exposed unexecuted so tests can EXPLAIN exactly what runs.
+ */
+export function entriesQuery(db: Database, query: TimelineQuery) {
   const conditions: SQL[] = [entryVisibleTo(query.viewer)];
   if (query.locale) conditions.push(eq(timelineEntries.locale, query.locale));
   if (query.label) conditions.push(sql`coalesce(${timelineEntries.label}, ${articles.label}) = ${query.label}`);
@@ -56,13 +59,17 @@ export async function listEntries(db: Database, query: TimelineQuery): Promise<E
       sql`(${timelineEntries.occurredAt}, ${timelineEntries.id}) < (${query.cursor.occurredAt.toISOString()}::timestamptz, ${query.cursor.id}::uuid)`,
     );
   }
-  const rows = await db
+  return db
     .select(selection)
     .from(timelineEntries)
     .leftJoin(articles, eq(articles.id, timelineEntries.articleId))
     .where(and(...conditions))
     .orderBy(desc(timelineEntries.occurredAt), desc(timelineEntries.id))
     .limit(query.limit);
+}
+
+export async function listEntries(db: Database, query: TimelineQuery): Promise<EntryWithArticle[]> {
+  const rows = await entriesQuery(db, query);
   return rows.map(withArticle);
 }
 
