@@ -72,6 +72,8 @@ t.test('inline HTML is sanitised on write; bodyHtml is rendered on request', asy
     [{ title: 'Bad image', body: [{ type: 'image', url: 'javascript:alert(1)', alt: '' }] }, 'body.body.0.url'],
     [{ title: 'Only script', body: [{ type: 'paragraph', text: '<script>x</script>' }] }, 'body.body.0.text'],
     [{ title: 'Bad heading', body: [{ type: 'heading', level: 1, text: 'h' }] }, 'body.body.0.level'],
+    [{ title: 'NUL inside', body: [{ type: 'list', style: 'bullet', items: ['ok', 'bad\u0000'] }] }, 'body.body.0.items.1'],
+    [{ title: 'Evil link', body: [{ type: 'embed', url: 'data:text/html,<script>x</script>' }] }, 'body.body.0.url'],
   ] as const) {
     const response = await app.inject({ method: 'POST', url: '/v1/articles', headers: editor, payload });
     t.equal(response.statusCode, 400, path);
