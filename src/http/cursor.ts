@@ -28,3 +28,18 @@ export function decodeCursor<T extends z.ZodType>(kind: string, raw: string, val
   if (!result.success) throw invalid();
   return result.data;
 }
+
+/**
+ * One page from `limit + 1` fetched rows: the extra row only says that another page exists, and
+ * the last row kept gives the cursor.
+ */
+export function paginate<T>(
+  rows: T[],
+  limit: number,
+  kind: string,
+  sortKey: (row: T) => readonly (string | number)[],
+): { data: T[]; nextCursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(kind, sortKey(last)) : null };
+}

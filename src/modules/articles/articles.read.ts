@@ -3,13 +3,13 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../http/app-error.js';
 import { isoTime, isoTimeOrNull } from '../../http/common.schemas.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeCursor, paginate } from '../../http/cursor.js';
+import { looksLikeUuid } from '../../lib/uuid.js';
 import * as repo from './articles.repository.js';
 import type { ArticleListFilters, ArticleSummaryWire, ArticleWire } from './articles.schemas.js';
 import { relatedArticleIds, renderBodyHtml, resolveBlocks } from './blocks.js';
 import { ANONYMOUS, effectiveStatus, type Viewer } from './visibility.js';
 
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ARTICLES_CURSOR = 'articles';
 const ListCursor = z.union([
   z.tuple([Timestamp, z.uuid()]),
@@ -72,7 +72,7 @@ export async function getArticle(
   idOrSlug: string,
   options: { locale: string; viewer: Viewer; html: boolean },
 ): Promise<ArticleLookup> {
-  const isId = UUID_SHAPE.test(idOrSlug);
+  const isId = looksLikeUuid(idOrSlug);
   const row = await repo.findArticle(db, isId ? repo.byId(idOrSlug) : repo.bySlug(idOrSlug, options.locale), options.viewer);
   if (row) return { article: await articleWire(db, row, options.viewer, options.html) };
   if (!isId) {
@@ -130,13 +130,10 @@ export async function listArticles(db: Database, filters: ArticleListFilters, vi
     limit: filters.limit + 1,
     after,
   });
-  const page = rows.slice(0, filters.limit);
-  const tagsByArticle = await repo.tagsOf(db, page.map((row) => row.id));
-  const last = page.at(-1);
-  let nextCursor: string | null = null;
-  if (rows.length > filters.limit && last) {
+  const { data: page, nextCursor } = paginate(rows, filters.limit, ARTICLES_CURSOR, (last) => {
     const key = [last.sortAt.toISOString(), last.id];
-    nextCursor = encodeCursor(ARTICLES_CURSOR, last.rank === null ? key : [last.rank, ...key]);
-  }
+    return last.rank === null ? key : [last.rank, ...key];
+  });
+  const tagsByArticle = await repo.tagsOf(db, page.map((row) => row.id));
   return { data: page.map((row) => summaryWire(row, tagsByArticle.get(row.id) ?? [])), nextCursor };
 }

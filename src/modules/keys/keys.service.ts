@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import type { ApiKeyRole } from '../../db/schema/keys.js';
 import type { AuthenticatedKey } from '../../http/access.js';
 import { AppError } from '../../http/app-error.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeCursor, paginate } from '../../http/cursor.js';
 import { z } from 'zod';
 import { generateKeySecret, parseKey, secretMatches } from './key-secret.js';
 import * as repo from './keys.repository.js';
@@ -41,11 +41,7 @@ export function keysService(db: Database) {
         limit: options.limit + 1,
         after: after ? { createdAt: new Date(after[0]), id: after[1] } : undefined,
       });
-      const data = rows.slice(0, options.limit);
-      const last = data.at(-1);
-      const nextCursor =
-        rows.length > options.limit && last ? encodeCursor(KEYS_CURSOR, [last.createdAt.toISOString(), last.id]) : null;
-      return { data, nextCursor };
+      return paginate(rows, options.limit, KEYS_CURSOR, (last) => [last.createdAt.toISOString(), last.id]);
     },
 
     /** Revoking is idempotent for a key that exists; an unknown id is 404. */

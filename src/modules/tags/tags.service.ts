@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { AppError } from '../../http/app-error.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeCursor, paginate } from '../../http/cursor.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { slugify } from '../../lib/slug.js';
+import { looksLikeUuid } from '../../lib/uuid.js';
 import * as repo from './tags.repository.js';
 import type { TagCreateInput, TagUpdateInput } from './tags.schemas.js';
 
@@ -12,7 +13,6 @@ export type Tag = repo.TagWithCount;
 
 const TAGS_CURSOR = 'tags';
 const TagCursorValues = z.tuple([z.string(), z.uuid()]);
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function slugTaken(slug: string, locale: string): AppError {
   return new AppError('TAG_SLUG_TAKEN', `The slug "${slug}" is already used by another tag in locale ${locale}.`, [
@@ -52,7 +52,7 @@ export function tagsService(db: Database, defaults: { locale: string }) {
     },
 
     async get(idOrSlug: string, locale: string | undefined, countsUnpublished: boolean): Promise<Tag> {
-      const where = UUID_SHAPE.test(idOrSlug)
+      const where = looksLikeUuid(idOrSlug)
         ? repo.byId(idOrSlug)
         : repo.bySlug(idOrSlug, locale ?? defaults.locale);
       const tag = await repo.findTag(db, where, countsUnpublished);
@@ -69,10 +69,7 @@ export function tagsService(db: Database, defaults: { locale: string }) {
         after: after ? { name: after[0], id: after[1] } : undefined,
         countsUnpublished: options.countsUnpublished,
       });
-      const data = rows.slice(0, options.limit);
-      const last = data.at(-1);
-      const nextCursor = rows.length > options.limit && last ? encodeCursor(TAGS_CURSOR, [last.name, last.id]) : null;
-      return { data, nextCursor };
+      return paginate(rows, options.limit, TAGS_CURSOR, (last) => [last.name, last.id]);
     },
 
     async update(id: string, versions: number[], changes: TagUpdateInput): Promise<Tag> {

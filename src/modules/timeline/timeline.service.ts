@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.js';
 import type { ArticleLabel } from '../../db/schema/articles.js';
 import { AppError } from '../../http/app-error.js';
 import { isoTime } from '../../http/common.schemas.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeCursor, paginate } from '../../http/cursor.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { localDate } from '../../lib/local-date.js';
 import * as articlesRepo from '../articles/articles.repository.js';
@@ -54,10 +54,10 @@ export function timelineService(db: Database, defaults: { locale: string; timeZo
       limit: query.limit + 1,
       cursor: cursor && { occurredAt: new Date(cursor[0]), id: cursor[1] },
     });
-    const entries = rows.slice(0, query.limit);
-    const last = entries.at(-1);
-    const nextCursor =
-      rows.length > query.limit && last ? encodeCursor(TIMELINE_CURSOR, [last.occurredAt.toISOString(), last.id]) : null;
+    const { data: entries, nextCursor } = paginate(rows, query.limit, TIMELINE_CURSOR, (last) => [
+      last.occurredAt.toISOString(),
+      last.id,
+    ]);
     return { entries, nextCursor };
   }
 
