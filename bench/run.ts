@@ -1,0 +1,200 @@
+/**
+ * `npm run bench [-- --quick] [--articles N] [--timeline N] [--duration S]`
+ * Generates a dataset in PostgreSQL, starts Lede and the hand-written baseline on it, drives both
+ * in alternation with autocannon, prints a table and writes bench/results/latest.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon, { type Request } from 'autocannon';
+import pg from 'pg';
+import { encodeCursor } from '../src/http/cursor.js';
+import { openPostgres } from '../src/db/postgres.js';
+import { keysService } from '../src/modules/keys/keys.service.js';
+import { generateDataset } from './dataset.js';
+import { type RunningServer, startServer } from './servers.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    articles: { type: 'string' },
+    timeline: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const quick = values.quick ?? false;
+const size = {
+  articles: Number(values.articles ?? (quick ? 5_000 : 100_000)),
+  timeline: Number(values.timeline ?? (quick ? 50_000 : 1_000_000)),
+  tags: 200,
+};
+const duration = Number(values.duration ?? (quick ? 3 : 10));
+const connections = Number(values.connections);
+const WRITE_CONNECTIONS = 10;
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const DATABASE = 'lede_bench';
+
+function databaseUrl(name: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function freshDatabase(): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${DATABASE}`);
+  await admin.query(`create database ${DATABASE}`);
+  await admin.end();
+  return databaseUrl(DATABASE);
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+}
+
+interface Endpoint {
+  name: string;
+  connections?: number;
+  /** Requests count per operation (create+publish is two). */
+  perOperation?: number;
+  lede: Request[];
+  baseline: Request[];
+}
+
+async function measure(url: string, requests: Request[], conns: number, perOperation: number): Promise<Measure> {
+  const result = await autocannon({ url, connections: conns, duration, requests });
+  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]));
+  return { rps: Math.round(result.requests.average / perOperation), p50: result.latency.p50, p99: result.latency.p99, statuses };
+}
+
+const randomSlug = (request: Request) => ({ ...request, path: `${request.path}article-${1 + Math.floor(Math.random() * size.articles)}` });
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const url = await freshDatabase();
+  const database = await openPostgres({ connectionString: url, poolMax: 2 });
+  await database.migrate();
+  await generateDataset(url, size);
+  const { key } = await keysService(database.db).create({ role: 'editor', name: 'Benchmark' });
+  await database.close();
+  process.stdout.write(`dataset ready in ${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(size)}\n`);
+
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const deep = await client.query(
+    `select occurred_at, id from timeline_entries order by occurred_at desc, id desc offset ${Math.floor(size.timeline * 0.8)} limit 1`,
+  );
+  await client.end();
+  const deepTime = (deep.rows[0].occurred_at as Date).toISOString();
+  const deepId = deep.rows[0].id as string;
+
+  const env = { DATABASE_URL: url, LOG_LEVEL: 'warn', DEMO_CONTENT: 'false', RATE_LIMIT_MAX: '1000000000', DATABASE_POOL_MAX: '10' };
+  const lede = await startServer('lede', 'src/server.ts', 3201, env, '/healthz');
+  const baseline = await startServer('baseline', 'bench/baseline-server.ts', 3202, env, '/timeline?limit=1');
+  const etag = (await fetch(`${lede.url}/v1/articles/article-1`)).headers.get('etag') ?? '';
+  const baselineEtag = (await fetch(`${baseline.url}/articles/article-1`)).headers.get('etag') ?? '';
+  const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+  const endpoints: Endpoint[] = [
+    { name: 'article list', lede: [{ path: '/v1/articles?limit=20' }], baseline: [{ path: '/articles?limit=20' }] },
+    {
+      name: 'article by slug (random)',
+      lede: [{ path: '/v1/articles/', setupRequest: randomSlug }],
+      baseline: [{ path: '/articles/', setupRequest: randomSlug }],
+    },
+    { name: 'articles by tag', lede: [{ path: '/v1/articles?tag=tag-7&limit=20' }], baseline: [{ path: '/articles?tag=tag-7&limit=20' }] },
+    { name: 'timeline first page', lede: [{ path: '/v1/timeline?limit=20' }], baseline: [{ path: '/timeline?limit=20' }] },
+    {
+      name: 'timeline 80% deep',
+      lede: [{ path: `/v1/timeline?limit=20&cursor=${encodeCursor('timeline', [deepTime, deepId])}` }],
+      baseline: [{ path: `/timeline?limit=20&beforeTime=${encodeURIComponent(deepTime)}&beforeId=${deepId}` }],
+    },
+    { name: 'timeline by day', lede: [{ path: '/v1/timeline?limit=20&groupBy=day' }], baseline: [{ path: '/timeline?limit=20' }] },
+    { name: 'RSS feed', lede: [{ path: '/v1/feeds/articles.rss' }], baseline: [{ path: '/feed.rss' }] },
+    {
+      name: 'conditional GET (304)',
+      lede: [{ path: '/v1/articles/article-1', headers: { 'if-none-match': etag } }],
+      baseline: [{ path: '/articles/article-1', headers: { 'if-none-match': baselineEtag } }],
+    },
+    {
+      name: 'create + publish',
+      connections: WRITE_CONNECTIONS,
+      perOperation: 2,
+      lede: [
+        {
+          method: 'POST',
+          path: '/v1/articles',
+          headers: auth,
+          body: JSON.stringify({ title: 'Benchmark article' }),
+          setupRequest: (request) => ({ ...request, body: JSON.stringify({ title: `Benchmark ${Math.random().toString(36).slice(2)}` }) }),
+          onResponse: (_status, body, context) => {
+            context.id = (JSON.parse(body) as { id: string }).id;
+          },
+        },
+        {
+          method: 'POST',
+          headers: { authorization: auth.authorization, 'if-match': '"v1"' },
+          setupRequest: (request, context) => ({ ...request, path: `/v1/articles/${String(context.id)}/publish` }),
+        },
+      ],
+      baseline: [
+        {
+          method: 'POST',
+          path: '/articles',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title: 'Benchmark article' }),
+          onResponse: (_status, body, context) => {
+            context.id = (JSON.parse(body) as { id: string }).id;
+          },
+        },
+        { method: 'POST', setupRequest: (request, context) => ({ ...request, path: `/articles/${String(context.id)}/publish` }) },
+      ],
+    },
+  ];
+
+  const rows = [];
+  try {
+    for (const endpoint of endpoints) {
+      const conns = endpoint.connections ?? connections;
+      const perOp = endpoint.perOperation ?? 1;
+      const ledeResult = await measure(lede.url, endpoint.lede, conns, perOp);
+      const baselineResult = await measure(baseline.url, endpoint.baseline, conns, perOp);
+      const ratio = baselineResult.rps > 0 ? Math.round((ledeResult.rps / baselineResult.rps) * 100) / 100 : null;
+      rows.push({ endpoint: endpoint.name, lede: ledeResult, baseline: baselineResult, ratio });
+      process.stdout.write(
+        `${endpoint.name.padEnd(26)} lede ${String(ledeResult.rps).padStart(6)}/s p50 ${ledeResult.p50} p99 ${ledeResult.p99} ms ` +
+          `| baseline ${String(baselineResult.rps).padStart(6)}/s p50 ${baselineResult.p50} p99 ${baselineResult.p99} ms | ratio ${ratio} ` +
+          `| lede statuses ${JSON.stringify(ledeResult.statuses)}\n`,
+      );
+    }
+  } finally {
+    const peak = { lede: peakOf(lede), baseline: peakOf(baseline) };
+    await Promise.all([lede.stop(), baseline.stop()]);
+    const results = {
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      dataset: { ...size, durationSeconds: duration, connections },
+      peakRssMb: peak,
+      rows,
+    };
+    writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`peak RSS: lede ${peak.lede} MB, baseline ${peak.baseline} MB\nwrote bench/results/latest.json\n`);
+  }
+}
+
+function peakOf(server: RunningServer): number {
+  try {
+    return server.peakRssMb();
+  } catch {
+    return 0;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
