@@ -49,13 +49,15 @@ function refLookup(refs: Map<string, repo.ArticleRefRow>) {
 
 /** The whole article as `viewer` may see it: tags, "Read also" and related blocks resolved. */
 export async function articleWire(db: Database, row: repo.ArticleRow, viewer: Viewer, withHtml = false): Promise<ArticleWire> {
-  const [tagsByArticle, relatedIds] = await Promise.all([repo.tagsOf(db, [row.id]), repo.relatedIdsOf(db, row.id)]);
-  const refs = await repo.refsVisibleTo(db, [...new Set([...relatedIds, ...relatedArticleIds(row.body)])], viewer);
-  const body = resolveBlocks(row.body, refLookup(refs), !viewer.seesUnpublished);
-  const related = relatedIds.flatMap((id) => {
-    const ref = refs.get(id);
-    return ref ? [{ id: ref.id, slug: ref.slug, title: ref.title, publishedAt: isoTimeOrNull(ref.publishedAt) }] : [];
-  });
+  // Tags, "Read also" and the targets of related blocks: independent reads, run together
+  // (the last one only when the body has related blocks).
+  const [tagsByArticle, relatedRows, blockRefs] = await Promise.all([
+    repo.tagsOf(db, [row.id]),
+    repo.relatedVisibleTo(db, row.id, viewer),
+    repo.refsVisibleTo(db, relatedArticleIds(row.body), viewer),
+  ]);
+  const body = resolveBlocks(row.body, refLookup(blockRefs), !viewer.seesUnpublished);
+  const related = relatedRows.map((ref) => ({ id: ref.id, slug: ref.slug, title: ref.title, publishedAt: isoTimeOrNull(ref.publishedAt) }));
   return {
     ...summaryWire(row, tagsByArticle.get(row.id) ?? []),
     body,

@@ -149,13 +149,14 @@ export async function tagsOf(db: Database, articleIds: string[]): Promise<Map<st
   return byArticle;
 }
 
-export async function relatedIdsOf(db: Database, articleId: string): Promise<string[]> {
-  const rows = await db
-    .select({ id: articleRelated.relatedId })
+/** "Read also" of one article, in order, limited to what the viewer may see: one query. */
+export async function relatedVisibleTo(db: Database, articleId: string, viewer: Viewer): Promise<ArticleRefRow[]> {
+  return db
+    .select({ id: articles.id, slug: articles.slug, title: articles.title, publishedAt: articles.publishedAt })
     .from(articleRelated)
-    .where(eq(articleRelated.articleId, articleId))
+    .innerJoin(articles, eq(articles.id, articleRelated.relatedId))
+    .where(and(eq(articleRelated.articleId, articleId), visibleTo(viewer)))
     .orderBy(asc(articleRelated.position));
-  return rows.map((row) => row.id);
 }
 
 export interface ArticleRefRow {
