@@ -5,9 +5,11 @@ import type { DatabaseHandle } from './db/database.js';
 import { databasePlugin } from './db/plugin.js';
 import { authPlugin } from './http/auth.js';
 import { cachingPlugin } from './http/caching.js';
+import { corsPlugin } from './http/cors.js';
 import { errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { inputGuardPlugin } from './http/input-guard.js';
 import { openApiPlugin } from './http/openapi.js';
+import { rateLimitPlugin } from './http/rate-limit.js';
 import { requestIdFrom } from './http/request-id.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
 import { articlesRoutes } from './modules/articles/articles.routes.js';
@@ -15,6 +17,8 @@ import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysService } from './modules/keys/keys.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
+import { metricsPlugin } from './modules/metrics/metrics.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { timelineRoutes } from './modules/timeline/timeline.routes.js';
 import { tagsRoutes } from './modules/tags/tags.routes.js';
 
@@ -31,6 +35,11 @@ export interface AppDependencies {
 
 /** A slug of 200 characters must reach the router (Fastify's default limit is 100). */
 const MAX_PARAM_LENGTH = 512;
+/**
+ * How often Node checks open connections against the headers and request timeouts. Its default
+ * (30 s) would let a slow sender hold a connection for up to 30 s past HEADERS_TIMEOUT_MS.
+ */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 /** Builds the whole app; the caller owns listening. Closing the app closes the database. */
 export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
@@ -38,6 +47,16 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     loggerInstance: deps.logger,
     genReqId: requestIdFrom,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    // Timeouts (README: Limits): a slow or idle client cannot hold a connection for long.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
@@ -48,22 +67,34 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   // Only JSON bodies are accepted: a text/plain body is 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
   // JSON Merge Patch bodies are JSON too; PATCH clients often label them so.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // An empty body labelled JSON (clients that always send the header, on DELETE or publish) is
+  // no body, not malformed JSON. Anything else goes to Fastify's own parser (prototype-poisoning safe).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const parseJsonOrNothing: typeof parseJson = (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body, done);
+  app.removeContentTypeParser('application/json');
+  for (const type of ['application/json', 'application/merge-patch+json']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, parseJsonOrNothing);
+  }
 
   app.decorate('config', config);
   await app.register(databasePlugin, { database: deps.database });
 
   // Cross-cutting HTTP behaviour, in the order a request meets it.
   await app.register(errorHandlerPlugin);
-  await app.register(securityHeadersPlugin);
+  await app.register(metricsPlugin, { database: deps.database });
+  await app.register(securityHeadersPlugin, { hsts: config.PUBLIC_BASE_URL.startsWith('https://') });
+  await app.register(corsPlugin, { config });
   const keys = keysService(deps.database.db);
   await app.register(authPlugin, { resolveKey: (presented) => keys.resolve(presented) });
+  await app.register(rateLimitPlugin, { config, db: deps.database.db });
   await app.register(inputGuardPlugin);
   await app.register(cachingPlugin, { config });
   await app.register(openApiPlugin, { config });
 
   // Resources.
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(
     async (v1) => {
       await v1.register(keysRoutes);

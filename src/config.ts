@@ -15,6 +15,68 @@ const positiveInt = (fallback: number) =>
     .positive('must be a positive whole number')
     .default(fallback);
 
+const nonNegativeInt = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number, 0 or more' })
+    .int('must be a whole number, 0 or more')
+    .min(0, 'must be a whole number, 0 or more')
+    .default(fallback);
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const MIN_RATE_LIMIT_WINDOW_MS = 1_000;
+const MAX_RATE_LIMIT_WINDOW_MS = 24 * 3_600_000;
+const DURATION_MESSAGE = 'must be a duration of 1s to 24h such as 30s, 1m or 1h (a bare number is seconds)';
+
+/** `30s`, `1m`, `1h`, `500ms` or a bare number of seconds, in milliseconds. */
+const duration = z.string().transform((value, ctx) => {
+  const match = /^\s*(\d+)\s*(ms|s|m|h)?\s*$/.exec(value);
+  const ms = match ? Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 's'] ?? 0) : NaN;
+  if (!(ms >= MIN_RATE_LIMIT_WINDOW_MS && ms <= MAX_RATE_LIMIT_WINDOW_MS)) {
+    ctx.addIssue({ code: 'custom', message: DURATION_MESSAGE });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const CORS_ORIGIN_MESSAGE = 'must be * or a comma-separated list of origins such as https://news.example';
+
+/** `*`, or a list of origins (scheme, host and port; no path), each normalised as browsers send it. */
+const corsOrigins = z.string().transform((value, ctx): '*' | string[] => {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 1 && items[0] === '*') return '*';
+  const origins: string[] = [];
+  for (const item of items) {
+    const url = URL.canParse(item) ? new URL(item) : null;
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
+      ctx.addIssue({ code: 'custom', message: items.length > 1 ? `${CORS_ORIGIN_MESSAGE}; "${item}" is not one` : CORS_ORIGIN_MESSAGE });
+      return z.NEVER;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+});
+
+const TRUST_PROXY_MESSAGE =
+  'must be true, false, or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)';
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Fastify's trustProxy: whose X-Forwarded-For to believe about the client's address (which the
+ * per-address rate limit counts by). Hop counts are refused: Fastify cannot check the peer with one.
+ */
+const trustProxy = z.string().transform((value, ctx): boolean | string[] => {
+  const text = value.trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  const entries = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const valid = (entry: string) => PROXY_PRESETS.has(entry) || /^[0-9a-f:.]*[:.][0-9a-f:.]*(\/\d{1,3})?$/.test(entry);
+  if (entries.length === 0 || !entries.every(valid)) {
+    ctx.addIssue({ code: 'custom', message: TRUST_PROXY_MESSAGE });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 /** The whole environment contract. Nothing else in the code base reads process.env. */
 const EnvSchema = z.object({
   PORT: z.coerce
@@ -55,6 +117,24 @@ const EnvSchema = z.object({
   CACHE_STALE_WHILE_REVALIDATE_SECONDS: z.coerce.number().int().min(0).default(300),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   DEMO_CONTENT: booleanFlag.default(true),
+  // Limits (README: Limits). RATE_LIMIT_MAX=0 turns rate limiting off.
+  RATE_LIMIT_MAX: nonNegativeInt(1000),
+  RATE_LIMIT_WINDOW: duration.default(60_000),
+  TRUST_PROXY: trustProxy.default(false),
+  CORS_ORIGINS: corsOrigins.default(() => []),
+  REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  CONNECTION_TIMEOUT_MS: positiveInt(60_000),
+}).superRefine((env, ctx) => {
+  // Node refuses a server whose headers timeout outlasts its request timeout.
+  if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HEADERS_TIMEOUT_MS'],
+      message: `must not exceed REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})`,
+    });
+  }
 });
 
 export type Config = Readonly<z.output<typeof EnvSchema>>;

@@ -19,6 +19,16 @@ export interface DatabaseHandle {
   /** True when every migration in `migrations/` is recorded as applied. */
   migrationsApplied(): Promise<boolean>;
   close(): Promise<void>;
+  /** Connection pool use, for metrics; null where there is no pool (PGlite's single connection). */
+  poolStats?(): PoolStats | null;
+}
+
+export interface PoolStats {
+  /** Connections open, idle or in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 /** Called once per SQL statement sent; tests use it to count queries. */

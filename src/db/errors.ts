@@ -6,23 +6,36 @@ export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 export const PG_UNTRANSLATABLE_CHARACTER = '22P05';
 export const PG_DATETIME_OUT_OF_RANGE = '22008';
 
-const CONNECTION_ERROR_CODES = new Set([
+/**
+ * Failures that say nothing about the request and may well pass on a retry: the server is away,
+ * restarting or overloaded, or a statement hit one of the timeouts set in postgres.ts. All are
+ * answered 503 with Retry-After. (Class 08, connection_exception, is matched by prefix.)
+ */
+const UNAVAILABLE_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
+  '57P01', // admin_shutdown: pg_ctl stop, pg_terminate_backend
+  '57P02', // crash_shutdown: another backend crashed
+  '57P03', // cannot_connect_now: starting up, shutting down, in recovery
   '53300', // too_many_connections
+  '57014', // query_canceled: statement_timeout
+  '55P03', // lock_not_available: lock_timeout
+  '25P03', // idle_in_transaction_session_timeout
 ]);
 
-const CONNECTION_ERROR_MESSAGES = [
+/** The driver's own errors carry no code; these are its messages (and PGlite's) for a lost connection. */
+const UNAVAILABLE_ERROR_MESSAGES = [
   'timeout exceeded when trying to connect',
-  'Connection terminated',
+  'Connection terminated', // "… unexpectedly", "… due to connection timeout"
   'Client has encountered a connection error',
+  'Client was closed and is not queryable',
   'PGlite is closed',
   'Cannot use a pool after calling end',
 ];
@@ -55,13 +68,16 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return constraint === undefined || pgConstraint(error) === constraint;
 }
 
-/** True when the database could not be reached, as opposed to a query it rejected. */
+/**
+ * True when the database could not be reached or could not answer in time, as opposed to a
+ * query it rejected: the client should retry later.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const link of causeChain(error)) {
     const code = typeof link.code === 'string' ? link.code : '';
-    if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08')) return true;
+    if (UNAVAILABLE_ERROR_CODES.has(code) || code.startsWith('08')) return true;
     const message = typeof link.message === 'string' ? link.message : '';
-    if (CONNECTION_ERROR_MESSAGES.some((fragment) => message.includes(fragment))) return true;
+    if (UNAVAILABLE_ERROR_MESSAGES.some((fragment) => message.includes(fragment))) return true;
   }
   return false;
 }

@@ -44,6 +44,9 @@ export async function openPglite(options: PgliteOptions): Promise<DatabaseHandle
     async ping() {
       await client.query('select 1');
     },
+    poolStats() {
+      return null;
+    },
     async migrate() {
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
     },

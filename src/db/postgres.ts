@@ -16,9 +16,34 @@ export interface PostgresOptions {
   onQuery?: QueryListener;
 }
 
-const CONNECT_TIMEOUT_MS = 2_000;
-const STATEMENT_TIMEOUT_MS = 10_000;
-const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+/*
+ * Timeouts: an outage or a stuck query must become a quick 503 with Retry-After, never a request
+ * that hangs while the pool fills up behind it. Lede's statements take milliseconds (NOTES.md).
+ */
+/**
+ * Waiting for a connection, new or from a full pool. A refused connection fails at once; this
+ * bounds the case where PostgreSQL (or the network) swallows the attempt, so an outage is
+ * answered within about 2 s.
+ */
+export const CONNECT_TIMEOUT_MS = 2_000;
+/**
+ * A statement running this long is a runaway (a bad plan, a missing index), not a slow page:
+ * cancelled (57014) before it holds a pooled connection for the length of a client's patience.
+ */
+export const STATEMENT_TIMEOUT_MS = 5_000;
+/**
+ * Waiting for a row or table lock. Lede's transactions last milliseconds, so a lock held longer
+ * than the outage budget is something stuck (a manual session, a DDL): fail (55P03) rather than
+ * queue every request for that table behind it.
+ */
+export const LOCK_TIMEOUT_MS = 2_000;
+/**
+ * Lede never waits on anything but the database inside a transaction; a session idle in one this
+ * long is a bug or a hung process holding locks, and PostgreSQL ends it.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+/** TCP keepalive on pooled connections, so a peer that vanished silently is noticed while idle. */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
 export async function openPostgres(options: PostgresOptions): Promise<DatabaseHandle> {
   const pool = new pg.Pool({
@@ -26,7 +51,10 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
     max: options.poolMax,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: STATEMENT_TIMEOUT_MS,
+    lock_timeout: LOCK_TIMEOUT_MS,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     application_name: 'lede',
   });
   // An idle client losing its connection emits 'error' on the pool; without a listener that
@@ -45,11 +73,17 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
     async ping() {
       await pool.query('select 1');
     },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
     async migrate() {
       // Several processes may start at once on one database: the advisory lock, held on one
       // connection for the whole run, lets exactly one of them migrate at a time.
+      // The request timeouts do not fit here: the lock wait lasts as long as another process's
+      // migration, and a migration may rewrite a large table. The connection is discarded after.
       const client = await pool.connect();
       try {
+        await client.query('set statement_timeout = 0; set lock_timeout = 0');
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         try {
           await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -57,7 +91,7 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
           await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }
       } finally {
-        client.release();
+        client.release(true);
       }
     },
     async migrationsApplied() {

@@ -9,7 +9,7 @@ export interface AuthOptions {
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="lede"' };
+export const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="lede"' };
 
 function presentedKey(request: FastifyRequest): string | null {
   const header = request.headers.authorization;

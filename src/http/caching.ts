@@ -40,7 +40,9 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
 export function versionsInIfMatch(header: string): number[] {
   const versions: number[] = [];
   for (const candidate of header.split(',')) {
-    const match = /^"v(\d{1,9})(?:-[A-Za-z0-9_-]*)?"$/.exec(opaqueTag(candidate));
+    // If-Match uses strong comparison: a weak tag never matches.
+    if (candidate.trim().startsWith('W/')) continue;
+    const match = /^"v(\d{1,9})(?:-[A-Za-z0-9_-]*)?"$/.exec(candidate.trim());
     if (match?.[1]) versions.push(Number(match[1]));
   }
   return versions;
@@ -49,6 +51,16 @@ export function versionsInIfMatch(header: string): number[] {
 /** Names what a response contains (`Surrogate-Key`), so a CDN can purge exactly what changed. */
 export function setSurrogateKeys(reply: FastifyReply, keys: string[]): FastifyReply {
   return reply.header('surrogate-key', keys.join(' '));
+}
+
+/** Adds a field to Vary, keeping what other layers put there (CORS adds Origin). */
+function addVary(reply: FastifyReply, field: string): void {
+  const fields = String(reply.getHeader('vary') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (!fields.some((name) => name === '*' || name.toLowerCase() === field.toLowerCase())) fields.push(field);
+  reply.header('vary', fields.join(', '));
 }
 
 function isCacheableRead(request: FastifyRequest, reply: FastifyReply): boolean {
@@ -76,7 +88,7 @@ export const cachingPlugin = fp<{ config: Config }>(
       if (!reply.hasHeader('cache-control')) {
         reply.header('cache-control', anonymous ? publicCacheControl : 'private, no-cache');
       }
-      reply.header('vary', 'Authorization');
+      addVary(reply, 'Authorization');
 
       if (noneMatch(request.headers['if-none-match'], String(reply.getHeader('etag')))) {
         reply.code(304);

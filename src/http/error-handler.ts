@@ -112,8 +112,11 @@ export const errorHandlerPlugin = fp(
   async function errorHandler(app: FastifyInstance) {
     app.setErrorHandler((error, request, reply) => {
       const appError = toAppError(error);
-      if (appError.status >= 500) {
-        // Logged once, here, with the request id the logger already carries.
+      // Logged once, here, with the request id the logger already carries. An outage makes every
+      // request fail the same way: one short warning each, not a stack trace each.
+      if (appError.code === 'SERVICE_UNAVAILABLE') {
+        request.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'database unavailable');
+      } else if (appError.status >= 500) {
         request.log.error({ err: error }, 'request failed');
       }
       return sendProblem(request, reply, appError);

@@ -27,6 +27,7 @@ const STATUS_DESCRIPTIONS: Record<string, string> = {
   '415': 'Body is not JSON',
   '422': 'Names a tag or article that does not exist; nothing was written',
   '428': 'If-Match is missing',
+  '429': 'Too many requests for this key or address: retry after Retry-After seconds',
   '500': 'Unexpected server error (logged with the request id)',
   '503': 'Database unavailable; retry after Retry-After seconds',
 };
@@ -48,10 +49,14 @@ function addSharedRouteDocs(route: RouteOptions): void {
   const schema = route.schema;
   const access = route.config?.access;
   if (!schema || schema.hide || access === undefined) return;
-  const statuses = [401, 500, 503];
+  const reads = [route.method].flat().every((method) => method === 'GET' || method === 'HEAD');
+  // 400: any URL can be malformed (bad percent-encoding, a NUL in a query parameter).
+  const statuses = [400, 401, 500, 503];
   if (access !== 'public') statuses.push(403);
-  if (schema.body || schema.querystring || schema.params || schema.headers) statuses.push(400);
-  if (schema.body) statuses.push(413, 415);
+  // Fastify reads a body sent with any write, declared or not: too large is 413, not JSON is 415.
+  if (!reads) statuses.push(413, 415);
+  // Every successful read carries an ETag and answers If-None-Match.
+  if (reads) statuses.push(304);
   route.schema = {
     ...schema,
     security: access === 'public' ? [{}, { [BEARER_SCHEME]: [] }] : [{ [BEARER_SCHEME]: [] }],
@@ -60,12 +65,21 @@ function addSharedRouteDocs(route: RouteOptions): void {
 }
 
 type OpenApiResponse = { description?: string; content?: Record<string, unknown> };
-type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, OpenApiResponse> }>> };
+type OpenApiRequestBody = { required?: boolean; content?: Record<string, { schema?: { anyOf?: { type?: string }[] } }> };
+type OpenApiDocument = {
+  paths?: Record<string, Record<string, { responses?: Record<string, OpenApiResponse>; requestBody?: OpenApiRequestBody }>>;
+};
+
+/** A body schema that accepts null (`.nullish()`) is an optional body. */
+function bodyIsOptional(body: OpenApiRequestBody): boolean {
+  return Object.values(body.content ?? {}).some((media) => media.schema?.anyOf?.some((option) => option.type === 'null'));
+}
 
 /** Says what each status means, and that errors are served as application/problem+json. */
 function describeResponses(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
+      if (operation.requestBody && bodyIsOptional(operation.requestBody)) operation.requestBody.required = false;
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         const problem = Object.values(response.content ?? {}).find((media) =>
           (media as { schema?: { $ref?: string } }).schema?.$ref?.endsWith('/Problem'),

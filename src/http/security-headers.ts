@@ -10,8 +10,11 @@ export const API_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 } as const;
 
-export const securityHeadersPlugin = fp(
-  async function securityHeaders(app: FastifyInstance) {
+/** HSTS for a year; sent only when the public base URL is https (browsers ignore it over http). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
+
+export const securityHeadersPlugin = fp<{ hsts: boolean }>(
+  async function securityHeaders(app: FastifyInstance, { hsts }) {
     // Once shutdown begins, every response closes its connection: a keep-alive connection that
     // goes idle after close() started would otherwise hold the server open until the grace timer.
     let closing = false;
@@ -24,6 +27,7 @@ export const securityHeadersPlugin = fp(
       for (const [name, value] of Object.entries(API_HEADERS)) {
         if (!reply.hasHeader(name)) reply.header(name, value);
       }
+      if (hsts) reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);
       return payload;
     });
   },

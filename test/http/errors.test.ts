@@ -70,11 +70,12 @@ t.test('an unknown route is 404 ROUTE_NOT_FOUND', async (t) => {
   assertProblem(t, await app.inject({ url: '/' }), 404, 'ROUTE_NOT_FOUND');
 });
 
-t.test('malformed JSON is 400 MALFORMED_JSON and writes nothing', async (t) => {
+t.test('malformed JSON is 400 MALFORMED_JSON, a missing body 400 VALIDATION_FAILED, and nothing is written', async (t) => {
   const asJson = { 'content-type': 'application/json' };
   assertProblem(t, await createTag('{"name":"Half', asJson), 400, 'MALFORMED_JSON');
   assertProblem(t, await createTag('{"name":"Trailing", "locale":"sq",}', asJson), 400, 'MALFORMED_JSON');
-  assertProblem(t, await createTag('', asJson), 400, 'MALFORMED_JSON');
+  // An empty body is no body (clients that always label requests JSON): here a required body is missing.
+  assertProblem(t, await createTag('', asJson), 400, 'VALIDATION_FAILED');
   t.same(await tagNames('sq'), [], 'nothing was written');
 });
 

@@ -5,7 +5,8 @@ type Summary = { id: string; slug: string; title: string; status: string; publis
 type Page = { data: Summary[]; nextCursor: string | null };
 
 let queries = 0;
-const { app, authAs } = await buildTestApp(t, { onQuery: () => (queries += 1) });
+// The rate limiter's one statement per request is not the list's cost; it is left out of the count.
+const { app, authAs } = await buildTestApp(t, { onQuery: (sql) => (queries += sql.includes('rate_limits') ? 0 : 1) });
 const editor = await authAs('editor');
 
 async function publishedArticle(payload: Record<string, unknown>, publishAt: string) {

@@ -29,6 +29,14 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     CACHE_STALE_WHILE_REVALIDATE_SECONDS: 300,
     SHUTDOWN_GRACE_MS: 10_000,
     DEMO_CONTENT: true,
+    RATE_LIMIT_MAX: 1000,
+    RATE_LIMIT_WINDOW: 60_000,
+    TRUST_PROXY: false,
+    CORS_ORIGINS: [],
+    REQUEST_TIMEOUT_MS: 30_000,
+    HEADERS_TIMEOUT_MS: 10_000,
+    KEEP_ALIVE_TIMEOUT_MS: 72_000,
+    CONNECTION_TIMEOUT_MS: 60_000,
   });
   t.equal(config.DATABASE_URL, undefined, 'no DATABASE_URL means the embedded database');
 });
@@ -140,4 +148,55 @@ t.test('DATABASE_URL must be a postgres:// URL', async (t) => {
   t.equal(loadConfig({ DATABASE_URL: 'postgres://localhost/lede' }).DATABASE_URL, 'postgres://localhost/lede');
   t.match(problemsOf(t, { DATABASE_URL: 'mysql://localhost/lede' }), [/^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/]);
   t.match(problemsOf(t, { DATABASE_URL: 'localhost:5432' }), [/^DATABASE_URL: /]);
+});
+
+t.test('RATE_LIMIT_MAX is a whole number; 0 turns the limit off', async (t) => {
+  t.equal(loadConfig({ RATE_LIMIT_MAX: '250' }).RATE_LIMIT_MAX, 250);
+  t.equal(loadConfig({ RATE_LIMIT_MAX: '0' }).RATE_LIMIT_MAX, 0);
+  t.match(problemsOf(t, { RATE_LIMIT_MAX: '-1' }), [/^RATE_LIMIT_MAX: must be a whole number/]);
+  t.match(problemsOf(t, { RATE_LIMIT_MAX: 'lots' }), [/^RATE_LIMIT_MAX: /]);
+  t.match(problemsOf(t, { RATE_LIMIT_MAX: '2.5' }), [/^RATE_LIMIT_MAX: /]);
+});
+
+t.test('RATE_LIMIT_WINDOW is a duration from 1s to 24h, in milliseconds', async (t) => {
+  t.equal(loadConfig({ RATE_LIMIT_WINDOW: '30s' }).RATE_LIMIT_WINDOW, 30_000);
+  t.equal(loadConfig({ RATE_LIMIT_WINDOW: '15m' }).RATE_LIMIT_WINDOW, 900_000);
+  t.equal(loadConfig({ RATE_LIMIT_WINDOW: '1h' }).RATE_LIMIT_WINDOW, 3_600_000);
+  t.equal(loadConfig({ RATE_LIMIT_WINDOW: '90' }).RATE_LIMIT_WINDOW, 90_000, 'a bare number is seconds');
+  t.equal(loadConfig({ RATE_LIMIT_WINDOW: '1500ms' }).RATE_LIMIT_WINDOW, 1_500);
+  for (const bad of ['0s', '500ms', '25h', '1d', 'soon', '-1m', '1.5m']) {
+    t.match(problemsOf(t, { RATE_LIMIT_WINDOW: bad }), [/^RATE_LIMIT_WINDOW: must be a duration/], bad);
+  }
+});
+
+t.test('CORS_ORIGINS is *, or a list of origins; unset allows none', async (t) => {
+  t.same(loadConfig({}).CORS_ORIGINS, []);
+  t.equal(loadConfig({ CORS_ORIGINS: '*' }).CORS_ORIGINS, '*');
+  t.same(loadConfig({ CORS_ORIGINS: 'https://news.example, http://localhost:5173/' }).CORS_ORIGINS, [
+    'https://news.example',
+    'http://localhost:5173',
+  ]);
+  t.same(loadConfig({ CORS_ORIGINS: 'HTTPS://News.Example:443' }).CORS_ORIGINS, ['https://news.example'], 'normalised as browsers send it');
+  t.match(problemsOf(t, { CORS_ORIGINS: 'news.example' }), [/^CORS_ORIGINS: must be \* or a comma-separated list of origins/]);
+  t.match(problemsOf(t, { CORS_ORIGINS: 'https://news.example/app' }), [/^CORS_ORIGINS: /], 'an origin has no path');
+  t.match(problemsOf(t, { CORS_ORIGINS: 'https://a.example, ftp://b.example' }), [/^CORS_ORIGINS: .*"ftp:\/\/b\.example"/]);
+});
+
+t.test('TRUST_PROXY is true, false or a list of proxy addresses; never a hop count', async (t) => {
+  t.equal(loadConfig({}).TRUST_PROXY, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY, true);
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1, loopback' }).TRUST_PROXY, ['10.0.0.0/8', '127.0.0.1', '::1', 'loopback']);
+  t.match(problemsOf(t, { TRUST_PROXY: '1' }), [/^TRUST_PROXY: /]);
+  t.match(problemsOf(t, { TRUST_PROXY: 'proxy.internal' }), [/^TRUST_PROXY: /]);
+});
+
+t.test('server timeouts are positive; the headers timeout fits in the request timeout', async (t) => {
+  const config = loadConfig({ REQUEST_TIMEOUT_MS: '20000', HEADERS_TIMEOUT_MS: '20000', KEEP_ALIVE_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '1000' });
+  t.equal(config.REQUEST_TIMEOUT_MS, 20_000);
+  t.equal(config.HEADERS_TIMEOUT_MS, 20_000);
+  t.equal(config.KEEP_ALIVE_TIMEOUT_MS, 5_000);
+  t.equal(config.CONNECTION_TIMEOUT_MS, 1_000);
+  t.match(problemsOf(t, { HEADERS_TIMEOUT_MS: '40000' }), [/^HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS \(30000\)/]);
+  t.match(problemsOf(t, { REQUEST_TIMEOUT_MS: '0' }), [/^REQUEST_TIMEOUT_MS: must be a positive whole number/]);
+  t.match(problemsOf(t, { KEEP_ALIVE_TIMEOUT_MS: 'long' }), [/^KEEP_ALIVE_TIMEOUT_MS: /]);
 });

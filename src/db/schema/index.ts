@@ -2,3 +2,4 @@ export * from './keys.js';
 export * from './tags.js';
 export * from './articles.js';
 export * from './timeline.js';
+export * from './rate-limits.js';

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.js';
+import { WWW_AUTHENTICATE } from '../../http/auth.js';
 import { setSurrogateKeys } from '../../http/caching.js';
 import { IfMatchHeaders } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
@@ -67,7 +68,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const viewer = viewerOf(request);
       if (!viewer.seesUnpublished && request.query.status && request.query.status !== 'published') {
-        throw new AppError('AUTH_REQUIRED', `Listing ${request.query.status} articles needs an API key.`);
+        throw new AppError('AUTH_REQUIRED', `Listing ${request.query.status} articles needs an API key.`, undefined, WWW_AUTHENTICATE);
       }
       const page = await listArticles(db, request.query, viewer);
       setSurrogateKeys(reply, [LIST_SURROGATE_KEY, ...page.data.map((article) => articleSurrogateKey(article.id))]);
