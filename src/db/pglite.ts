@@ -11,10 +11,17 @@ import * as schema from './schema/index.js';
 export interface PgliteOptions {
   /** A directory to keep data in; omitted means in memory (tests). */
   dataDir?: string;
+  /** For an in-memory database: start from this dump (`dumpDataDir`) instead of an empty cluster. */
+  loadDataDir?: Blob;
   onQuery?: QueryListener;
 }
 
-export async function openPglite(options: PgliteOptions): Promise<DatabaseHandle> {
+/** A PGlite database can also be dumped, so tests can start each file from a migrated copy. */
+export interface PgliteHandle extends DatabaseHandle {
+  dump(): Promise<Blob>;
+}
+
+export async function openPglite(options: PgliteOptions): Promise<PgliteHandle> {
   let releaseLock = () => {};
   let client: PGlite;
   if (options.dataDir) {
@@ -23,7 +30,7 @@ export async function openPglite(options: PgliteOptions): Promise<DatabaseHandle
     mkdirSync(pgdata, { recursive: true });
     client = new PGlite(pgdata);
   } else {
-    client = new PGlite();
+    client = new PGlite(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
   try {
     await client.waitReady;
@@ -49,6 +56,9 @@ export async function openPglite(options: PgliteOptions): Promise<DatabaseHandle
     },
     async migrate() {
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async dump() {
+      return client.dumpDataDir('none');
     },
     async migrationsApplied() {
       try {

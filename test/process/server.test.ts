@@ -314,36 +314,48 @@ t.test('the keys CLI, and graceful shutdown with a request in flight', async (t)
   // without a key cannot be in flight: auth refuses it with 401 in onRequest, before the body is
   // read, so the answer would come back before the signal. With the key made above, the request
   // passes auth and waits for its body, so it really is in flight while the server shuts down.
+  /** Several requests held in flight (bodies half sent) across SIGTERM; each must complete. */
   async function inFlightAcrossShutdown(t: Test, options: { name: string; keepAlive: boolean; graceMs: number }) {
+    const IN_FLIGHT = 4;
     const port = await freePort();
     const server = await startServer(t, serverEnv(port, dataDir, { SHUTDOWN_GRACE_MS: String(options.graceMs) }));
-    const body = JSON.stringify({ name: options.name, locale: 'en' });
+    const names = Array.from({ length: IN_FLIGHT }, (_, i) => `${options.name} ${i}`);
     const split = 10;
-    const client = rawRequest(port);
-    t.teardown(() => client.socket.destroy());
-    await within(client.connected, RESPONSE_TIMEOUT_MS, 'connect');
-    await client.write(
-      'POST /v1/tags HTTP/1.1\r\n' +
-        'Host: 127.0.0.1\r\n' +
-        `Authorization: Bearer ${created!.key}\r\n` +
-        'Content-Type: application/json\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        (options.keepAlive ? '' : 'Connection: close\r\n') +
-        '\r\n' +
-        body.slice(0, split),
-    );
-    await server.waitForOutput(/"url":"\/v1\/tags".*"msg":"incoming request"/, RESPONSE_TIMEOUT_MS);
+    const clients = [];
+    for (const name of names) {
+      const body = JSON.stringify({ name, locale: 'en' });
+      const client = rawRequest(port);
+      t.teardown(() => client.socket.destroy());
+      await within(client.connected, RESPONSE_TIMEOUT_MS, 'connect');
+      await client.write(
+        'POST /v1/tags HTTP/1.1\r\n' +
+          'Host: 127.0.0.1\r\n' +
+          `Authorization: Bearer ${created!.key}\r\n` +
+          'Content-Type: application/json\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          (options.keepAlive ? '' : 'Connection: close\r\n') +
+          '\r\n' +
+          body.slice(0, split),
+      );
+      clients.push({ client, body, name });
+    }
+    const arrived = () => (server.stdout().match(/"url":"\/v1\/tags".*"msg":"incoming request"/g) ?? []).length;
+    const deadline = Date.now() + RESPONSE_TIMEOUT_MS;
+    while (arrived() < IN_FLIGHT && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    t.equal(arrived(), IN_FLIGHT, `${IN_FLIGHT} requests are in flight`);
 
     server.child.kill('SIGTERM');
     await server.waitForOutput(/"msg":"shutting down: finishing in-flight requests"/, EXIT_TIMEOUT_MS);
     t.ok(await refusesConnections(port, 5_000), 'the server stops accepting connections');
-    t.equal(client.receivedBytes(), 0, 'no answer yet: the request is still in flight');
+    t.ok(clients.every(({ client }) => client.receivedBytes() === 0), 'no answer yet: the requests are still in flight');
 
-    await client.write(body.slice(split));
-    const response = await client.response(RESPONSE_TIMEOUT_MS);
-    t.equal(response.status, 201, 'the in-flight request is carried out');
-    t.match(JSON.parse(response.body), { name: options.name, slug: options.name.toLowerCase(), version: 1 });
-    t.match(response.headers.etag, /^"v1-/);
+    for (const { client, body } of clients) await client.write(body.slice(split));
+    for (const { client, name } of clients) {
+      const response = await client.response(RESPONSE_TIMEOUT_MS);
+      t.equal(response.status, 201, `in-flight request "${name}" is carried out`);
+      t.match(JSON.parse(response.body), { name, version: 1 });
+      t.match(response.headers.etag, /^"v1-/);
+    }
     const answeredAt = Date.now();
 
     const exit = await within(server.exited, options.graceMs + EXIT_TIMEOUT_MS, 'the server to exit');
