@@ -3,6 +3,7 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFi
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../../src/db/data-dir-lock.js';
 
 /**
  * A PostgreSQL cluster of its own for a test that breaks the database on purpose: the machine's
@@ -57,7 +58,8 @@ export function findPostgres(): { binDir: string; runAs: string | null } | { ski
   return { binDir, runAs: 'postgres' };
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on right now, on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -69,14 +71,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Processes whose parent is `pid`, read from /proc (the backends and workers of a postmaster). */
 function childrenOf(pid: number): number[] {
