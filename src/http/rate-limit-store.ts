@@ -18,18 +18,19 @@ export interface Hit {
 /**
  * Counts one request against a bucket in one atomic statement. Windows are fixed and cut by the
  * database clock (date_bin from the epoch), so every process agrees on where a window starts; a
- * row left over from an earlier window starts again at 1.
+ * row left over from an earlier window starts again at `count`. `count` > 1 adds hits counted
+ * locally since the last call.
  */
-export async function countHit(db: Database, bucket: string, windowMs: number): Promise<Hit> {
+export async function countHit(db: Database, bucket: string, windowMs: number, count = 1): Promise<Hit> {
   const result = await db.execute(sql`
     insert into rate_limits as r (bucket, window_start, hits, expires_at)
-    select ${bucket}, w.start, 1, w.start + w.stride
+    select ${bucket}, w.start, ${count}::integer, w.start + w.stride
     from (
       select date_bin(s.stride, now(), timestamptz '1970-01-01 00:00:00+00') as start, s.stride
       from (select ${windowMs}::integer * interval '1 millisecond' as stride) s
     ) w
     on conflict (bucket) do update set
-      hits = case when r.window_start = excluded.window_start then r.hits + 1 else 1 end,
+      hits = case when r.window_start = excluded.window_start then r.hits + excluded.hits else excluded.hits end,
       window_start = excluded.window_start,
       expires_at = excluded.expires_at
     returning r.hits as hits,
@@ -57,13 +58,35 @@ export async function deleteExpiredWindows(db: Database): Promise<number> {
 
 type Callback = Parameters<FastifyRateLimitStore['incr']>[1];
 
+/** Hits counted in this process and not yet added to the database, at most this long. */
+export const FLUSH_INTERVAL_MS = 1_000;
+/**
+ * A request may be counted locally only while this process's unflushed hits stay under this
+ * fraction of what is left of the limit; closer to the limit every request goes to the database.
+ * With fewer than 1 / LOCAL_SHARE processes the limit therefore holds exactly; with more, one
+ * flush interval's worth of hits can slip past before every process sees them.
+ */
+export const LOCAL_SHARE = 0.1;
+
+interface BucketState {
+  /** The window's hits in the database as of the last round trip, all processes included. */
+  known: number;
+  /** Hits counted here since then. */
+  pending: number;
+  /** When the window ends, by this process's clock (database ttl added to the time it was read). */
+  windowEndsAt: number;
+}
+
 /**
  * A store for @fastify/rate-limit that keeps its counters in the database (the `rate_limits`
  * table), so the limit holds across every process sharing it: N processes with in-memory
- * counters would allow N times the limit.
+ * counters would allow N times the limit. Far from the limit, hits are counted in memory and added
+ * to the database in one statement per bucket every FLUSH_INTERVAL_MS (a busy anonymous reader
+ * costs one statement a second, not one per request); near it, every hit is a round trip.
  */
-export function databaseRateLimitStore(db: Database, options: { windowMs: number; log: FastifyBaseLogger }) {
+export function databaseRateLimitStore(db: Database, options: { windowMs: number; max: number; log: FastifyBaseLogger }) {
   let lastCleanup = Date.now();
+  const buckets = new Map<string, BucketState>();
 
   async function sweepIfDue(): Promise<void> {
     const now = Date.now();
@@ -77,20 +100,75 @@ export function databaseRateLimitStore(db: Database, options: { windowMs: number
     }
   }
 
-  return class DatabaseRateLimitStore implements FastifyRateLimitStore {
-    incr(bucket: string, callback: Callback, timeWindow?: number): void {
-      countHit(db, bucket, timeWindow ?? options.windowMs).then(
-        async (hit) => {
-          await sweepIfDue();
-          callback(null, { current: hit.hits, ttl: hit.ttlMs });
-        },
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-      );
-    }
+  async function roundTrip(bucket: string, count: number, windowMs: number): Promise<Hit> {
+    const hit = await countHit(db, bucket, windowMs, count);
+    const state = buckets.get(bucket);
+    buckets.set(bucket, { known: hit.hits, pending: state?.pending ?? 0, windowEndsAt: Date.now() + hit.ttlMs });
+    return hit;
+  }
 
-    /** One table and one limit for every route: a caller's requests all count together. */
-    child(): FastifyRateLimitStore {
-      return this;
+  async function flush(): Promise<void> {
+    const now = Date.now();
+    const due: [string, number][] = [];
+    for (const [bucket, state] of buckets) {
+      if (state.windowEndsAt <= now) buckets.delete(bucket); // its hits belonged to an ended window
+      else if (state.pending > 0) {
+        due.push([bucket, state.pending]);
+        state.pending = 0;
+      }
     }
+    for (const [bucket, count] of due) {
+      try {
+        await roundTrip(bucket, count, options.windowMs);
+      } catch (error) {
+        // Those hits are forgiven; the next request near the limit asks the database anyway.
+        options.log.warn({ err: error, bucket }, 'rate limit flush failed');
+      }
+    }
+    await sweepIfDue();
+  }
+
+  let flushing: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    flushing ??= flush().finally(() => {
+      flushing = null;
+    });
+  }, FLUSH_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    /** Stops the timer and adds what is still pending, so a stopping process forgives nothing. */
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flushing;
+      await flush();
+    },
+
+    Store: class DatabaseRateLimitStore implements FastifyRateLimitStore {
+      incr(bucket: string, callback: Callback, timeWindow?: number): void {
+        const windowMs = timeWindow ?? options.windowMs;
+        const state = buckets.get(bucket);
+        const now = Date.now();
+        if (state && state.windowEndsAt > now) {
+          const counted = state.known + state.pending;
+          if (state.pending + 1 < (options.max - counted) * LOCAL_SHARE) {
+            state.pending += 1;
+            callback(null, { current: counted + 1, ttl: state.windowEndsAt - now });
+            return;
+          }
+        }
+        const count = (state && state.windowEndsAt > now ? state.pending : 0) + 1;
+        if (state) state.pending = 0;
+        roundTrip(bucket, count, windowMs).then(
+          (hit) => callback(null, { current: hit.hits, ttl: hit.ttlMs }),
+          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        );
+      }
+
+      /** One table and one limit for every route: a caller's requests all count together. */
+      child(): FastifyRateLimitStore {
+        return this;
+      }
+    },
   };
 }

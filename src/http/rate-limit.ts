@@ -61,7 +61,8 @@ function describeWindow(ms: number): string {
 
 /**
  * Rate limiting with @fastify/rate-limit: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per key or
- * address, counted in the database so the limit holds across processes. Registered after auth:
+ * address, counted in the database so the limit holds across processes (in batches while far from
+ * the limit: see the store). Registered after auth:
  * its hook runs at route level, after the key has been resolved. Answers 429 problem+json with
  * Retry-After and the RateLimit-* headers (IETF draft names) on every counted response.
  */
@@ -71,6 +72,9 @@ export const rateLimitPlugin = fp<{ config: Config; db: Database }>(
     if (config.RATE_LIMIT_MAX === 0) return;
 
     const per = describeWindow(config.RATE_LIMIT_WINDOW);
+    const counters = databaseRateLimitStore(db, { windowMs: config.RATE_LIMIT_WINDOW, max: config.RATE_LIMIT_MAX, log: app.log });
+    // Before the database closes (onClose hooks run in reverse order of registration).
+    app.addHook('onClose', () => counters.close());
     await app.register(rateLimit, {
       global: true,
       hook: 'onRequest',
@@ -79,7 +83,7 @@ export const rateLimitPlugin = fp<{ config: Config; db: Database }>(
       enableDraftSpec: true,
       keyGenerator: rateLimitBucket,
       allowList: (request) => isRateLimitExempt(request.routeOptions.url),
-      store: databaseRateLimitStore(db, { windowMs: config.RATE_LIMIT_WINDOW, log: app.log }),
+      store: counters.Store,
       errorResponseBuilder: (_request, context) =>
         new AppError('RATE_LIMITED', `At most ${context.max} requests per ${per} are allowed; retry in ${context.after}.`),
     });

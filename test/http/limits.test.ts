@@ -114,6 +114,30 @@ t.test('the limit holds across two app instances sharing one database', async (t
   assertRateLimited(t, await get(app, address));
 });
 
+t.test('far from the limit, hits are counted in memory and reach the database in batches', async (t) => {
+  const max = 1_000;
+  const shared: DatabaseHandle = { ...database, close: async () => {} };
+  const batched = await buildApp(configFrom({ LOG_LEVEL: 'silent', DEMO_CONTENT: 'false', RATE_LIMIT_MAX: String(max), RATE_LIMIT_WINDOW: '24h' }), {
+    database: shared,
+    logger: pino({ level: 'silent' }),
+  });
+  await batched.ready();
+  const address = '203.0.113.80';
+  const hitsInDatabase = async () =>
+    Number(
+      ((await database.db.execute(sql`select hits from rate_limits where bucket = ${`ip:${address}`}`)) as unknown as { rows: { hits: number }[] })
+        .rows[0]?.hits ?? 0,
+    );
+  const requests = 40;
+  for (let i = 1; i <= requests; i += 1) {
+    const response = await get(batched, address);
+    t.equal(response.headers['ratelimit-remaining'], String(max - i), `request ${i} is counted at once in this process`);
+  }
+  t.ok((await hitsInDatabase()) < requests, 'not every hit was a round trip');
+  await batched.close();
+  t.equal(await hitsInDatabase(), requests, 'closing the app adds the pending hits');
+});
+
 t.test('probes, metrics, the API document and the docs are never limited', async (t) => {
   const address = '203.0.113.30';
   assertRateLimited(t, await exhaust(t, () => get(app, address)));
