@@ -47,27 +47,47 @@ function refLookup(refs: Map<string, repo.ArticleRefRow>) {
   };
 }
 
-/** The whole article as `viewer` may see it: tags, "Read also" and related blocks resolved. */
-export async function articleWire(db: Database, row: repo.ArticleRow, viewer: Viewer, withHtml = false): Promise<ArticleWire> {
-  // Tags, "Read also" and the targets of related blocks: independent reads, run together
-  // (the last one only when the body has related blocks).
-  const [tagsByArticle, relatedRows, blockRefs] = await Promise.all([
-    repo.tagsOf(db, [row.id]),
-    repo.relatedVisibleTo(db, row.id, viewer),
+/** The "Read also" targets `viewer` may see, in order. */
+function relatedFor(viewer: Viewer, links: repo.RelatedLink[]) {
+  return links
+    .filter((link) => (viewer.seesUnpublished ? !link.deleted : link.live))
+    .map((link) => ({ id: link.id, slug: link.slug, title: link.title, publishedAt: isoTimeOrNull(link.publishedAt) }));
+}
+
+/**
+ * Every article a reading of this one shows something of, visible now or not: its "Read also"
+ * and related-block targets. A response depends on all of them (one becoming live appears in it).
+ */
+export function referencedArticleIds(row: Pick<repo.ArticleWithLinks, 'body' | 'related'>): string[] {
+  return [...new Set([...row.related.map((link) => link.id), ...relatedArticleIds(row.body)])];
+}
+
+/**
+ * The whole article as `viewer` may see it: tags, "Read also" and related blocks resolved. Tags
+ * and "Read also" come with the row (findArticleWithLinks) or in one more query; related blocks'
+ * targets cost a query only when the body has such blocks.
+ */
+export async function articleWire(
+  db: Database,
+  row: repo.ArticleRow & Partial<Pick<repo.ArticleWithLinks, 'tags' | 'related'>>,
+  viewer: Viewer,
+  withHtml = false,
+): Promise<ArticleWire> {
+  const [links, blockRefs] = await Promise.all([
+    row.tags && row.related ? { tags: row.tags, related: row.related } : repo.linksOf(db, row.id),
     repo.refsVisibleTo(db, relatedArticleIds(row.body), viewer),
   ]);
   const body = resolveBlocks(row.body, refLookup(blockRefs), !viewer.seesUnpublished);
-  const related = relatedRows.map((ref) => ({ id: ref.id, slug: ref.slug, title: ref.title, publishedAt: isoTimeOrNull(ref.publishedAt) }));
   return {
-    ...summaryWire(row, tagsByArticle.get(row.id) ?? []),
+    ...summaryWire(row, links.tags),
     body,
     sources: row.sources,
-    related,
+    related: relatedFor(viewer, links.related),
     ...(withHtml ? { bodyHtml: renderBodyHtml(body) } : {}),
   };
 }
 
-export type ArticleLookup = { article: ArticleWire } | { movedTo: { slug: string; locale: string } };
+export type ArticleLookup = { article: ArticleWire; references: string[] } | { movedTo: { slug: string; locale: string } };
 
 export async function getArticle(
   db: Database,
@@ -75,8 +95,8 @@ export async function getArticle(
   options: { locale: string; viewer: Viewer; html: boolean },
 ): Promise<ArticleLookup> {
   const isId = looksLikeUuid(idOrSlug);
-  const row = await repo.findArticle(db, isId ? repo.byId(idOrSlug) : repo.bySlug(idOrSlug, options.locale), options.viewer);
-  if (row) return { article: await articleWire(db, row, options.viewer, options.html) };
+  const row = await repo.findArticleWithLinks(db, isId ? repo.byId(idOrSlug) : repo.bySlug(idOrSlug, options.locale), options.viewer);
+  if (row) return { article: await articleWire(db, row, options.viewer, options.html), references: referencedArticleIds(row) };
   if (!isId) {
     // An old slug answers with the article's current one, if the reader may see that article.
     const movedId = await repo.findRedirect(db, options.locale, idOrSlug);
@@ -90,7 +110,7 @@ export async function getArticle(
 export async function latestWithHtml(
   db: Database,
   filters: { locale?: string; tag?: string; section?: string; limit: number },
-): Promise<(repo.ArticleListRow & { html: string; tags: repo.TagRef[] })[]> {
+): Promise<(repo.ArticleListRow & { html: string })[]> {
   const rows = await repo.listArticles(db, {
     viewer: ANONYMOUS,
     locale: filters.locale,
@@ -99,12 +119,10 @@ export async function latestWithHtml(
     limit: filters.limit,
     includeBody: true,
   });
-  const ids = rows.map((row) => row.id);
   const refIds = [...new Set(rows.flatMap((row) => relatedArticleIds(row.body ?? [])))];
-  const [tagsByArticle, refs] = await Promise.all([repo.tagsOf(db, ids), repo.refsVisibleTo(db, refIds, ANONYMOUS)]);
+  const refs = await repo.refsVisibleTo(db, refIds, ANONYMOUS);
   return rows.map((row) => ({
     ...row,
-    tags: tagsByArticle.get(row.id) ?? [],
     html: renderBodyHtml(resolveBlocks(row.body ?? [], refLookup(refs), true)),
   }));
 }
@@ -136,6 +154,5 @@ export async function listArticles(db: Database, filters: ArticleListFilters, vi
     const key = [last.sortAt.toISOString(), last.id];
     return last.rank === null ? key : [last.rank, ...key];
   });
-  const tagsByArticle = await repo.tagsOf(db, page.map((row) => row.id));
-  return { data: page.map((row) => summaryWire(row, tagsByArticle.get(row.id) ?? [])), nextCursor };
+  return { data: page.map((row) => summaryWire(row, row.tags)), nextCursor };
 }

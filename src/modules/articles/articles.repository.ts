@@ -84,6 +84,59 @@ export async function updateArticleIfVersion(
   return row as ArticleRow | undefined;
 }
 
+/** A "Read also" target with what any viewer's filter needs, so one query serves every viewer. */
+export interface RelatedLink extends ArticleRefRow {
+  live: boolean;
+  deleted: boolean;
+}
+
+/** The outer query's article id, qualified: drizzle writes a lone table's columns unqualified. */
+const outerArticleId = sql.raw('"articles"."id"');
+
+/**
+ * The article's tags in order, as one JSON array computed in the article's own query (a
+ * correlated subquery on the link table's primary key), so a read costs no extra round trip.
+ */
+const tagsJson = sql<TagRef[]>`coalesce((
+  select json_agg(json_build_object('id', t.id, 'slug', t.slug, 'name', t.name) order by l.position)
+  from ${articleTags} l join ${tags} t on t.id = l.tag_id where l.article_id = ${outerArticleId}
+), '[]'::json)`;
+
+/** Every "Read also" target in order, visible or not: the caller filters for its viewer. */
+const relatedJson = sql<RelatedJson[]>`coalesce((
+  select json_agg(json_build_object(
+    'id', r.id, 'slug', r.slug, 'title', r.title, 'publishedAt', r.published_at,
+    'live', ${liveCondition({ status: sql.raw('r.status'), publishedAt: sql.raw('r.published_at'), deletedAt: sql.raw('r.deleted_at') })},
+    'deleted', r.deleted_at is not null
+  ) order by l.position)
+  from ${articleRelated} l join ${articles} r on r.id = l.related_id where l.article_id = ${outerArticleId}
+), '[]'::json)`;
+
+type RelatedJson = Omit<RelatedLink, 'publishedAt'> & { publishedAt: string | null };
+
+export type ArticleWithLinks = ArticleRow & { tags: TagRef[]; related: RelatedLink[] };
+
+function relatedLinks(json: RelatedJson[]): RelatedLink[] {
+  return json.map((link) => ({ ...link, publishedAt: link.publishedAt === null ? null : new Date(link.publishedAt) }));
+}
+
+/** The article with its tags and "Read also" targets, in one query. */
+export async function findArticleWithLinks(db: Database, where: SQL, viewer: Viewer): Promise<ArticleWithLinks | undefined> {
+  const [row] = await db
+    .select({ ...articleColumns, tags: tagsJson, related: relatedJson })
+    .from(articles)
+    .where(and(where, visibleTo(viewer)))
+    .limit(1);
+  if (!row) return undefined;
+  return { ...(row as unknown as ArticleRow), tags: row.tags, related: relatedLinks(row.related) };
+}
+
+/** Tags and "Read also" targets of an article already read, in one query. */
+export async function linksOf(db: Database, articleId: string): Promise<{ tags: TagRef[]; related: RelatedLink[] }> {
+  const [row] = await db.select({ tags: tagsJson, related: relatedJson }).from(articles).where(eq(articles.id, articleId));
+  return row ? { tags: row.tags, related: relatedLinks(row.related) } : { tags: [], related: [] };
+}
+
 export async function findArticle(db: Database, where: SQL, viewer: Viewer): Promise<ArticleRow | undefined> {
   const [row] = await db.select(articleColumns).from(articles).where(and(where, visibleTo(viewer))).limit(1);
   return row as ArticleRow | undefined;
@@ -129,34 +182,6 @@ export async function replaceRelated(db: Database, articleId: string, relatedIds
   await db.delete(articleRelated).where(eq(articleRelated.articleId, articleId));
   if (relatedIds.length === 0) return;
   await db.insert(articleRelated).values(relatedIds.map((relatedId, position) => ({ articleId, relatedId, position })));
-}
-
-/** Tags of many articles in one query, each list in the article's order. */
-export async function tagsOf(db: Database, articleIds: string[]): Promise<Map<string, TagRef[]>> {
-  const byArticle = new Map<string, TagRef[]>();
-  if (articleIds.length === 0) return byArticle;
-  const rows = await db
-    .select({ articleId: articleTags.articleId, id: tags.id, slug: tags.slug, name: tags.name })
-    .from(articleTags)
-    .innerJoin(tags, eq(tags.id, articleTags.tagId))
-    .where(inArray(articleTags.articleId, articleIds))
-    .orderBy(asc(articleTags.articleId), asc(articleTags.position));
-  for (const { articleId, ...tag } of rows) {
-    const list = byArticle.get(articleId) ?? [];
-    list.push(tag);
-    byArticle.set(articleId, list);
-  }
-  return byArticle;
-}
-
-/** "Read also" of one article, in order, limited to what the viewer may see: one query. */
-export async function relatedVisibleTo(db: Database, articleId: string, viewer: Viewer): Promise<ArticleRefRow[]> {
-  return db
-    .select({ id: articles.id, slug: articles.slug, title: articles.title, publishedAt: articles.publishedAt })
-    .from(articleRelated)
-    .innerJoin(articles, eq(articles.id, articleRelated.relatedId))
-    .where(and(eq(articleRelated.articleId, articleId), visibleTo(viewer)))
-    .orderBy(asc(articleRelated.position));
 }
 
 export interface ArticleRefRow {
@@ -219,7 +244,7 @@ export interface ListOptions {
   after?: { rank?: string; sortAt: Date; id: string };
 }
 
-export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null; body?: Block[] };
+export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null; body?: Block[]; tags: TagRef[] };
 
 export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
   const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
@@ -255,7 +280,7 @@ export async function listArticles(db: Database, options: ListOptions): Promise<
   }
   const order = options.q ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
   const rows = await db
-    .select({ ...summaryColumns, ...(options.includeBody ? { body: articles.body } : {}), sortAt, rank })
+    .select({ ...summaryColumns, ...(options.includeBody ? { body: articles.body } : {}), sortAt, rank, tags: tagsJson })
     .from(articles)
     .where(and(...conditions))
     .orderBy(...order)

@@ -17,7 +17,9 @@ export const EDITORIAL: Viewer = { seesUnpublished: true };
  * The one definition of "live": published, or scheduled with its time come. Decided at read time
  * from the database clock, so a scheduled article appears on every server at once with no job.
  */
-export function liveCondition(table: { status: AnyPgColumn; publishedAt: AnyPgColumn; deletedAt: AnyPgColumn } = articles): SQL {
+type Column = AnyPgColumn | SQL;
+
+export function liveCondition(table: { status: Column; publishedAt: Column; deletedAt: Column } = articles): SQL {
   return sql`(${table.deletedAt} is null and ${table.status} in ('published', 'scheduled') and ${table.publishedAt} <= now())`;
 }
 
