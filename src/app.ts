@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { responseCachePlugin } from './cache/cache-plugin.js';
 import { databasePlugin } from './db/plugin.js';
 import { authPlugin } from './http/auth.js';
 import { cachingPlugin } from './http/caching.js';
@@ -90,6 +91,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(rateLimitPlugin, { config, db: deps.database.db });
   await app.register(inputGuardPlugin);
   await app.register(cachingPlugin, { config });
+  await app.register(responseCachePlugin, { config, database: deps.database });
   await app.register(openApiPlugin, { config });
 
   // Resources.

@@ -19,6 +19,13 @@ export interface DatabaseHandle {
   /** True when every migration in `migrations/` is recorded as applied. */
   migrationsApplied(): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Receives NOTIFY on `channel` (sent by any process, delivered when its transaction commits).
+   * `connected` is called once listening (again after a lost connection is re-established:
+   * anything sent in between was missed); `lost` when notifications may be missed from now on.
+   * Resolves to a function that stops listening.
+   */
+  listen(channel: string, subscriber: NotificationSubscriber): Promise<() => Promise<void>>;
   /** Connection pool use, for metrics; null where there is no pool (PGlite's single connection). */
   poolStats?(): PoolStats | null;
 }
@@ -33,3 +40,9 @@ export interface PoolStats {
 
 /** Called once per SQL statement sent; tests use it to count queries. */
 export type QueryListener = (sql: string) => void;
+
+export interface NotificationSubscriber {
+  notification(payload: string): void;
+  connected(): void;
+  lost(): void;
+}

@@ -57,6 +57,14 @@ export async function openPglite(options: PgliteOptions): Promise<PgliteHandle> 
     async migrate() {
       await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
     },
+    /** One process, one connection: nothing is ever missed, so `lost` never happens. */
+    async listen(channel, subscriber) {
+      const unlisten = await client.listen(channel, (payload) => subscriber.notification(payload));
+      subscriber.connected();
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
     async dump() {
       return client.dumpDataDir('none');
     },

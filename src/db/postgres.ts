@@ -8,6 +8,7 @@ import {
   MIGRATIONS_FOLDER,
   shippedMigrationCount,
 } from './migrations.js';
+import { listenForNotifications } from './postgres-listener.js';
 import * as schema from './schema/index.js';
 
 export interface PostgresOptions {
@@ -72,6 +73,9 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
     kind: 'postgres',
     async ping() {
       await pool.query('select 1');
+    },
+    listen(channel, subscriber) {
+      return listenForNotifications(options.connectionString, channel, subscriber);
     },
     poolStats() {
       return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };

@@ -33,6 +33,7 @@ t.test('/readyz answers 503 with Retry-After while migrations are pending', asyn
     ping: () => database.ping(),
     migrate: async () => {},
     migrationsApplied: async () => false,
+    listen: (channel, subscriber) => database.listen(channel, subscriber),
     close: async () => {},
   };
   const lagging = await buildApp(config, { database: pending, logger: pino({ level: 'silent' }) });

@@ -1,4 +1,5 @@
 import { count, inArray } from 'drizzle-orm';
+import { contentChanges, EVERYTHING, newInstanceId } from '../../cache/content-changes.js';
 import type { Database } from '../database.js';
 import { articles } from '../schema/articles.js';
 import { tags } from '../schema/tags.js';
@@ -27,10 +28,15 @@ export async function isEmptyDatabase(db: Database): Promise<boolean> {
  * content is exactly what an editor could have written. Content already present is left alone.
  */
 export async function loadDemoContent(db: Database, defaults: { locale: string }): Promise<DemoResult> {
-  return db.transaction(async (tx) => ({
-    articlesCreated: await loadSeedArticle(tx, defaults),
-    timelineEntriesCreated: await loadSeedTimeline(tx),
-  }));
+  // Running servers on the same database (`npm run demo` beside them) drop their cached pages.
+  const changes = contentChanges(db, newInstanceId(), () => {});
+  return changes.write(async (tx, changed) => {
+    changed(EVERYTHING);
+    return {
+      articlesCreated: await loadSeedArticle(tx, defaults),
+      timelineEntriesCreated: await loadSeedTimeline(tx),
+    };
+  });
 }
 
 /** The seed page's 40 latest-news lines, as flash entries; lines already there are skipped. */
@@ -55,7 +61,7 @@ async function loadSeedTimeline(db: Database): Promise<number> {
 }
 
 async function loadSeedArticle(db: Database, defaults: { locale: string }): Promise<number> {
-  const service = articlesService(db, defaults);
+  const service = articlesService(db, contentChanges(db, newInstanceId(), () => {}), defaults);
   const { publishedAt, ...fields } = SEED_ARTICLE;
   const input = ArticleCreate.parse(fields);
   const slug = input.slug ?? undefined;

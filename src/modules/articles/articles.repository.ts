@@ -184,6 +184,21 @@ export async function replaceRelated(db: Database, articleId: string, relatedIds
   await db.insert(articleRelated).values(relatedIds.map((relatedId, position) => ({ articleId, relatedId, position })));
 }
 
+export async function tagIdsOf(db: Database, articleId: string): Promise<string[]> {
+  const rows = await db.select({ tagId: articleTags.tagId }).from(articleTags).where(eq(articleTags.articleId, articleId));
+  return rows.map((row) => row.tagId);
+}
+
+/** The article's tags and whether it has timeline entries, in one round trip. */
+export async function readerFacingLinks(db: Database, articleId: string): Promise<{ tagIds: string[]; inTimeline: boolean }> {
+  const result = await db.execute(sql`
+    select array(select tag_id::text from article_tags where article_id = ${articleId}) as tag_ids,
+      exists(select 1 from timeline_entries where article_id = ${articleId}) as in_timeline
+  `);
+  const row = (result as unknown as { rows: { tag_ids: string[]; in_timeline: boolean }[] }).rows[0];
+  return { tagIds: row?.tag_ids ?? [], inTimeline: row?.in_timeline ?? false };
+}
+
 export interface ArticleRefRow {
   id: string;
   slug: string;

@@ -49,7 +49,7 @@ const writeDocs = (summary: string, operationId: string, description: string) =>
 
 export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.database.db;
-  const articles = articlesService(db, { locale: app.config.DEFAULT_LOCALE });
+  const articles = articlesService(db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE });
   const sendArticle = (reply: { resourceVersion: number | null }, article: z.input<typeof Article>) => {
     reply.resourceVersion = article.version;
     return article;
@@ -71,7 +71,15 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         throw new AppError('AUTH_REQUIRED', `Listing ${request.query.status} articles needs an API key.`, undefined, WWW_AUTHENTICATE);
       }
       const page = await listArticles(db, request.query, viewer);
-      setSurrogateKeys(reply, [LIST_SURROGATE_KEY, ...page.data.map((article) => articleSurrogateKey(article.id))]);
+      // Any live article's change may move it onto this page; tag names show on it; a tag filter
+      // follows the tags' slugs.
+      const tagIds = new Set(page.data.flatMap((article) => article.tags.map((tag) => tag.id)));
+      setSurrogateKeys(reply, [
+        LIST_SURROGATE_KEY,
+        ...(request.query.tag ? ['tags'] : []),
+        ...page.data.map((article) => articleSurrogateKey(article.id)),
+        ...[...tagIds].map((id) => `tag:${id}`),
+      ]);
       return page;
     },
   });
@@ -101,8 +109,12 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         if (request.query.format) query.set('format', request.query.format);
         return reply.code(301).header('location', `/v1/articles/${found.movedTo.slug}?${query}`).send(null);
       }
-      const tagKeys = found.article.tags.map((tag) => `tag:${tag.id}`);
-      setSurrogateKeys(reply, [articleSurrogateKey(found.article.id), ...tagKeys]);
+      // Its tags' names, and every article it refers to (one going live appears in it).
+      setSurrogateKeys(reply, [
+        articleSurrogateKey(found.article.id),
+        ...found.article.tags.map((tag) => `tag:${tag.id}`),
+        ...found.references.map(articleSurrogateKey),
+      ]);
       return sendArticle(reply, found.article);
     },
   });

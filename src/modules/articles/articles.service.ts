@@ -1,3 +1,4 @@
+import type { ContentChanges, MarkChanged } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import type { ArticleStatus } from '../../db/schema/articles.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -61,7 +62,31 @@ async function resolveReferences(
   return { tagIds, relatedIds: input.relatedIds && [...new Set(input.relatedIds)] };
 }
 
-export function articlesService(db: Database, defaults: { locale: string }) {
+/** Whether anonymous readers see the article now or will without another write (scheduled). */
+function reachesReaders(row: repo.ArticleRow): boolean {
+  return row.deletedAt === null && (row.status === 'published' || row.status === 'scheduled');
+}
+
+/**
+ * What an article write changes for anonymous readers (by Surrogate-Key names). Its own page and
+ * the pages referring to it always; while it is or was (about to be) live also the lists and
+ * feeds, its tags' pages and counts, and the timeline when it has entries there.
+ */
+async function markArticleChanged(
+  tx: Database,
+  changed: MarkChanged,
+  before: repo.ArticleRow | null,
+  after: repo.ArticleRow,
+  tagIdsBefore: string[] = [],
+): Promise<void> {
+  changed(`article:${after.id}`);
+  if (!(before && reachesReaders(before)) && !reachesReaders(after)) return;
+  const { tagIds, inTimeline } = await repo.readerFacingLinks(tx, after.id);
+  changed('articles', 'feeds', 'tags', ...[...tagIdsBefore, ...tagIds].map((id) => `tag:${id}`));
+  if (inTimeline) changed('timeline');
+}
+
+export function articlesService(db: Database, changes: ContentChanges, defaults: { locale: string }) {
   /** Saves the revision of a change and answers the article as editors now see it. */
   async function saveRevision(tx: Database, row: repo.ArticleRow, author: Author): Promise<ArticleWire> {
     const snapshot = await articleWire(tx, row, EDITORIAL);
@@ -108,10 +133,11 @@ export function articlesService(db: Database, defaults: { locale: string }) {
     next: (current: repo.ArticleRow) => { status: ArticleStatus; publishedAt: Date | null },
     timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
-    return db.transaction(async (tx) => {
-      const { after } = await conditionalUpdate(tx, id, versions, next);
+    return changes.write(async (tx, changed) => {
+      const { before, after } = await conditionalUpdate(tx, id, versions, next);
       await repo.syncTagLinks(tx, after);
       await syncArticleEntries(tx, after, timeline);
+      await markArticleChanged(tx, changed, before, after);
       return saveRevision(tx, after, author);
     });
   }
@@ -125,7 +151,7 @@ export function articlesService(db: Database, defaults: { locale: string }) {
           { path: 'body.slug', message: 'required when the title has no letters or digits' },
         ]);
       }
-      return db.transaction(async (tx) => {
+      return changes.write(async (tx, changed) => {
         const refs = await resolveReferences(tx, input, locale, null);
         const body: Block[] = input.body ?? [];
         let row: repo.ArticleRow;
@@ -155,12 +181,13 @@ export function articlesService(db: Database, defaults: { locale: string }) {
         await repo.removeRedirect(tx, locale, slug);
         if (refs.tagIds) await repo.replaceTags(tx, row, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, row.id, refs.relatedIds);
+        await markArticleChanged(tx, changed, null, row);
         return saveRevision(tx, row, author);
       });
     },
 
     async update(id: string, versions: number[], patch: ArticleUpdateInput, author: Author): Promise<ArticleWire> {
-      return db.transaction(async (tx) => {
+      return changes.write(async (tx, changed) => {
         const current = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
         if (!current) throw articleNotFound(id);
         const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
@@ -170,8 +197,10 @@ export function articlesService(db: Database, defaults: { locale: string }) {
           await repo.recordSlugChange(tx, id, before.locale, before.slug);
           await repo.removeRedirect(tx, after.locale, after.slug);
         }
+        const tagIdsBefore = refs.tagIds ? await repo.tagIdsOf(tx, id) : [];
         if (refs.tagIds) await repo.replaceTags(tx, after, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, id, refs.relatedIds);
+        await markArticleChanged(tx, changed, before, after, tagIdsBefore);
         return saveRevision(tx, after, author);
       });
     },
@@ -206,10 +235,11 @@ export function articlesService(db: Database, defaults: { locale: string }) {
 
     /** Gone from every read; its revisions stay for editors. */
     async remove(id: string, versions: number[]): Promise<void> {
-      await db.transaction(async (tx) => {
-        const { after } = await conditionalUpdate(tx, id, versions, () => ({ deletedAt: new Date() }));
+      await changes.write(async (tx, changed) => {
+        const { before, after } = await conditionalUpdate(tx, id, versions, () => ({ deletedAt: new Date() }));
         await repo.syncTagLinks(tx, after);
         await syncArticleEntries(tx, after, { create: false });
+        await markArticleChanged(tx, changed, before, after);
       });
     },
 

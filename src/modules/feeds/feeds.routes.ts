@@ -30,7 +30,8 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const { body, ids } = await feeds.articles(request.params.format, request.query);
-      setSurrogateKeys(reply, ['articles', 'feeds', ...ids.map((id) => `article:${id}`)]);
+      // Tag names show as categories and in a tag feed's title.
+      setSurrogateKeys(reply, ['articles', 'feeds', 'tags', ...ids.map((id) => `article:${id}`)]);
       return reply.type(FEED_CONTENT_TYPES[request.params.format]).serializer(asIs).send(body);
     },
   });

@@ -37,7 +37,7 @@ function toWire(tag: TagRecord): TagWire {
 }
 
 export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const tags = tagsService(app.database.db, { locale: app.config.DEFAULT_LOCALE });
+  const tags = tagsService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE });
 
   app.get('/tags', {
     config: { access: 'public' },

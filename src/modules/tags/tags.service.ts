@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ContentChanges } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { AppError } from '../../http/app-error.js';
@@ -24,7 +25,10 @@ function notFound(idOrSlug: string): AppError {
   return new AppError('TAG_NOT_FOUND', `No tag has the id or slug "${idOrSlug}".`);
 }
 
-export function tagsService(db: Database, defaults: { locale: string }) {
+/** A tag's name and slug show on its page, the tag list, and every article, list and feed naming it. */
+const tagKeys = (id: string) => ['tags', `tag:${id}`];
+
+export function tagsService(db: Database, changes: ContentChanges, defaults: { locale: string }) {
   /** After a write: the tag as its editor sees it. */
   async function mustFind(id: string): Promise<Tag> {
     const tag = await repo.findTag(db, repo.byId(id), true);
@@ -42,7 +46,11 @@ export function tagsService(db: Database, defaults: { locale: string }) {
         ]);
       }
       try {
-        const row = await repo.insertTag(db, { slug, name: input.name, description: input.description ?? null, locale });
+        const row = await changes.write(async (tx, changed) => {
+          const inserted = await repo.insertTag(tx, { slug, name: input.name, description: input.description ?? null, locale });
+          changed(...tagKeys(inserted.id));
+          return inserted;
+        });
         return { ...row, articleCount: 0 };
       } catch (error) {
         // The unique index decides, so two racing creates cannot both win.
@@ -72,14 +80,18 @@ export function tagsService(db: Database, defaults: { locale: string }) {
       return paginate(rows, options.limit, TAGS_CURSOR, (last) => [last.name, last.id]);
     },
 
-    async update(id: string, versions: number[], changes: TagUpdateInput): Promise<Tag> {
+    async update(id: string, versions: number[], update: TagUpdateInput): Promise<Tag> {
       let updated: repo.TagRow | undefined;
       try {
-        updated = await repo.updateTagIfVersion(db, id, versions, changes);
+        updated = await changes.write(async (tx, changed) => {
+          const row = await repo.updateTagIfVersion(tx, id, versions, update);
+          if (row) changed(...tagKeys(id));
+          return row;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) {
           const current = await mustFind(id);
-          throw slugTaken(changes.slug ?? current.slug, changes.locale ?? current.locale);
+          throw slugTaken(update.slug ?? current.slug, update.locale ?? current.locale);
         }
         throw error;
       }
@@ -91,7 +103,12 @@ export function tagsService(db: Database, defaults: { locale: string }) {
     },
 
     async remove(id: string, versions: number[]): Promise<void> {
-      if (await repo.deleteTagIfVersion(db, id, versions)) return;
+      const deleted = await changes.write(async (tx, changed) => {
+        const done = await repo.deleteTagIfVersion(tx, id, versions);
+        if (done) changed(...tagKeys(id));
+        return done;
+      });
+      if (deleted) return;
       await mustFind(id);
       throw staleVersion('tag');
     },

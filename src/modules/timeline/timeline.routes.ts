@@ -20,7 +20,7 @@ const OPENAPI_TAG = 'Timeline';
 const TIMELINE_SURROGATE_KEY = 'timeline';
 
 export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
-  const timeline = timelineService(app.database.db, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE });
+  const timeline = timelineService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE });
 
   app.get('/timeline', {
     config: { access: 'public' },
@@ -36,7 +36,8 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const viewer = request.apiKey ? EDITORIAL : ANONYMOUS;
-      setSurrogateKeys(reply, [TIMELINE_SURROGATE_KEY]);
+      // A tag filter follows the tags' slugs.
+      setSurrogateKeys(reply, [TIMELINE_SURROGATE_KEY, ...(request.query.tag ? ['tags'] : [])]);
       return request.query.groupBy === 'day' ? timeline.listByDay(request.query, viewer) : timeline.list(request.query, viewer);
     },
   });
@@ -53,7 +54,8 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const entry = await timeline.get(request.params.id, request.apiKey ? EDITORIAL : ANONYMOUS);
       reply.resourceVersion = entry.version;
-      setSurrogateKeys(reply, [`timeline:${entry.id}`]);
+      // An article's entry shows the article's title, and is seen exactly when the article is.
+      setSurrogateKeys(reply, [`timeline:${entry.id}`, ...(entry.articleId ? [`article:${entry.articleId}`] : [])]);
       return entry;
     },
   });

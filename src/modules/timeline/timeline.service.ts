@@ -1,5 +1,6 @@
 import { Timestamp } from '../../http/common.schemas.js';
 import { z } from 'zod';
+import type { ContentChanges } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import type { ArticleLabel } from '../../db/schema/articles.js';
 import { AppError } from '../../http/app-error.js';
@@ -35,7 +36,10 @@ export function entryWire(entry: repo.EntryWithArticle): TimelineEntryWire {
   };
 }
 
-export function timelineService(db: Database, defaults: { locale: string; timeZone: string }) {
+/** An entry shows on its own page, on timeline pages and in the timeline feed. */
+const entryKeys = (id: string) => ['timeline', `timeline:${id}`];
+
+export function timelineService(db: Database, changes: ContentChanges, defaults: { locale: string; timeZone: string }) {
   async function mustFind(id: string, viewer: Viewer = EDITORIAL): Promise<repo.EntryWithArticle> {
     const entry = await repo.findEntry(db, id, viewer);
     if (!entry) throw notFound(id);
@@ -108,14 +112,18 @@ export function timelineService(db: Database, defaults: { locale: string; timeZo
         occurredAt = input.occurredAt ? occurredAt : (article.publishedAt ?? occurredAt);
         locale = input.locale ?? article.locale;
       }
-      const row = await repo.insertEntry(db, {
-        occurredAt,
-        locale,
-        title: input.title ?? null,
-        label: input.label ?? null,
-        articleId: input.articleId ?? null,
-        url: input.url ?? null,
-        liveAt,
+      const row = await changes.write(async (tx, changed) => {
+        const inserted = await repo.insertEntry(tx, {
+          occurredAt,
+          locale,
+          title: input.title ?? null,
+          label: input.label ?? null,
+          articleId: input.articleId ?? null,
+          url: input.url ?? null,
+          liveAt,
+        });
+        changed(...entryKeys(inserted.id));
+        return inserted;
       });
       return entryWire(await mustFind(row.id));
     },
@@ -123,23 +131,32 @@ export function timelineService(db: Database, defaults: { locale: string; timeZo
     async update(
       id: string,
       versions: number[],
-      changes: { title?: string | null; label?: ArticleLabel | null; url?: string | null; occurredAt?: string; locale?: string },
+      update: { title?: string | null; label?: ArticleLabel | null; url?: string | null; occurredAt?: string; locale?: string },
     ) {
       const current = await mustFind(id);
-      if (changes.title === null && current.articleId === null) {
+      if (update.title === null && current.articleId === null) {
         throw new AppError('VALIDATION_FAILED', 'A flash entry keeps a title.', [{ path: 'body.title', message: 'required without an article' }]);
       }
-      const { occurredAt, ...rest } = changes;
-      const updated = await repo.updateEntryIfVersion(db, id, versions, {
-        ...rest,
-        ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}),
+      const { occurredAt, ...rest } = update;
+      const updated = await changes.write(async (tx, changed) => {
+        const row = await repo.updateEntryIfVersion(tx, id, versions, {
+          ...rest,
+          ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}),
+        });
+        if (row) changed(...entryKeys(id));
+        return row;
       });
       if (!updated) throw staleVersion('timeline entry');
       return entryWire(await mustFind(id));
     },
 
     async remove(id: string, versions: number[]) {
-      if (await repo.deleteEntryIfVersion(db, id, versions)) return;
+      const deleted = await changes.write(async (tx, changed) => {
+        const done = await repo.deleteEntryIfVersion(tx, id, versions);
+        if (done) changed(...entryKeys(id));
+        return done;
+      });
+      if (deleted) return;
       if (!(await repo.entryExists(db, id))) throw notFound(id);
       throw staleVersion('timeline entry');
     },

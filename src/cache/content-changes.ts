@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+
+/** The NOTIFY channel on which every process announces what its writes changed. */
+export const CONTENT_CHANNEL = 'lede_content_changed';
+
+/** Stands for every key: announced when the list would not fit in a notification. */
+export const EVERYTHING = '*';
+/** NOTIFY payloads must stay under 8,000 bytes. */
+const MAX_ANNOUNCEMENT_BYTES = 7_000;
+
+/** Names content a write changed, by the same keys responses carry in Surrogate-Key. */
+export type MarkChanged = (...keys: string[]) => void;
+
+export interface ContentChanges {
+  /**
+   * Runs `work` in one transaction. The keys it marks are announced to every process with
+   * pg_notify inside that transaction, so the announcement is delivered exactly when the change
+   * commits (never for a rolled-back write), and are invalidated in this process before `write`
+   * resolves, so the writer's own next read never sees the old version.
+   */
+  write<T>(work: (tx: Database, changed: MarkChanged) => Promise<T>): Promise<T>;
+}
+
+export interface ChangeAnnouncement {
+  /** The announcing process, which has already applied its own announcement. */
+  from: string;
+  keys: string[];
+}
+
+export function parseAnnouncement(payload: string): ChangeAnnouncement | null {
+  try {
+    const value = JSON.parse(payload) as Partial<ChangeAnnouncement>;
+    if (typeof value.from !== 'string' || !Array.isArray(value.keys)) return null;
+    return { from: value.from, keys: value.keys.filter((key): key is string => typeof key === 'string') };
+  } catch {
+    return null;
+  }
+}
+
+/** Identifies this process's announcements (a process may hold several apps: tests do). */
+export function newInstanceId(): string {
+  return randomUUID();
+}
+
+export function contentChanges(db: Database, instanceId: string, committed: (keys: string[]) => void): ContentChanges {
+  return {
+    async write(work) {
+      const keys = new Set<string>();
+      const result = await db.transaction(async (tx) => {
+        const value = await work(tx, (...changed) => changed.forEach((key) => keys.add(key)));
+        if (keys.size > 0) {
+          let payload = JSON.stringify({ from: instanceId, keys: [...keys] } satisfies ChangeAnnouncement);
+          if (Buffer.byteLength(payload) > MAX_ANNOUNCEMENT_BYTES) {
+            payload = JSON.stringify({ from: instanceId, keys: [EVERYTHING] } satisfies ChangeAnnouncement);
+          }
+          await tx.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${payload})`);
+        }
+        return value;
+      });
+      if (keys.size > 0) committed([...keys]);
+      return result;
+    },
+  };
+}
