@@ -131,7 +131,7 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       }
       misses.inc();
       if (nextChangeAt === undefined) refreshSchedule();
-      else request.cacheFill = { generation: cache.generation };
+      request.cacheFill = { generation: cache.generation };
     });
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -141,7 +141,10 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
       const keys = String(reply.getHeader('surrogate-key') ?? '').split(' ').filter(Boolean);
       // A response that names nothing it depends on could never be invalidated.
-      if (keys.length === 0 || !listening || nextChangeAt === undefined) return payload;
+      if (keys.length === 0 || !listening) return payload;
+      // The lookup started after the last invalidation, as did this fill (else the generation check drops it).
+      if (nextChangeAt === undefined && scheduleLookup) await scheduleLookup;
+      if (nextChangeAt === undefined) return payload;
       const headers: Record<string, string> = {};
       for (const name of REPLAYED_HEADERS) {
         const value = reply.getHeader(name);
