@@ -59,11 +59,18 @@ interface Measure {
 
 interface Endpoint {
   name: string;
+  /** Measured on the Lede with its response cache on, after one warm-up pass. */
+  cached?: boolean;
   connections?: number;
   /** Requests count per operation (create+publish is two). */
   perOperation?: number;
   lede: Request[];
   baseline: Request[];
+}
+
+/** Fetches each URL the requests can produce once, so a cached run measures hits. */
+async function warmUp(url: string, requests: Request[]): Promise<void> {
+  await autocannon({ url, connections: 1, amount: HOT_ARTICLES * 3, requests });
 }
 
 async function measure(url: string, requests: Request[], conns: number, perOperation: number): Promise<Measure> {
@@ -73,6 +80,8 @@ async function measure(url: string, requests: Request[], conns: number, perOpera
 }
 
 const randomSlug = (request: Request) => ({ ...request, path: `${request.path}article-${1 + Math.floor(Math.random() * size.articles)}` });
+const HOT_ARTICLES = 100;
+const hotSlug = (request: Request) => ({ ...request, path: `${request.path}article-${1 + Math.floor(Math.random() * HOT_ARTICLES)}` });
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -94,7 +103,9 @@ async function main(): Promise<void> {
   const deepId = deep.rows[0].id as string;
 
   const env = { DATABASE_URL: url, LOG_LEVEL: 'warn', DEMO_CONTENT: 'false', RATE_LIMIT_MAX: '1000000000', DATABASE_POOL_MAX: '10' };
-  const lede = await startServer('lede', 'src/server.ts', 3201, env, '/healthz');
+  // Lede twice: without its response cache (held to the baseline) and with it (hot reads).
+  const lede = await startServer('lede', 'src/server.ts', 3201, { ...env, RESPONSE_CACHE_MB: '0' }, '/healthz');
+  const cachedLede = await startServer('lede (cached)', 'src/server.ts', 3203, env, '/healthz');
   const baseline = await startServer('baseline', 'bench/baseline-server.ts', 3202, env, '/timeline?limit=1');
   const etag = (await fetch(`${lede.url}/v1/articles/article-1`)).headers.get('etag') ?? '';
   const baselineEtag = (await fetch(`${baseline.url}/articles/article-1`)).headers.get('etag') ?? '';
@@ -121,6 +132,14 @@ async function main(): Promise<void> {
       lede: [{ path: '/v1/articles/article-1', headers: { 'if-none-match': etag } }],
       baseline: [{ path: '/articles/article-1', headers: { 'if-none-match': baselineEtag } }],
     },
+    {
+      name: 'article by slug (cached, 100 hot)',
+      cached: true,
+      lede: [{ path: '/v1/articles/', setupRequest: hotSlug }],
+      baseline: [{ path: '/articles/', setupRequest: hotSlug }],
+    },
+    { name: 'timeline first page (cached)', cached: true, lede: [{ path: '/v1/timeline?limit=20' }], baseline: [{ path: '/timeline?limit=20' }] },
+    { name: 'article list (cached)', cached: true, lede: [{ path: '/v1/articles?limit=20' }], baseline: [{ path: '/articles?limit=20' }] },
     {
       name: 'create + publish',
       connections: WRITE_CONNECTIONS,
@@ -162,7 +181,9 @@ async function main(): Promise<void> {
     for (const endpoint of endpoints) {
       const conns = endpoint.connections ?? connections;
       const perOp = endpoint.perOperation ?? 1;
-      const ledeResult = await measure(lede.url, endpoint.lede, conns, perOp);
+      const target = endpoint.cached ? cachedLede : lede;
+      if (endpoint.cached) await warmUp(target.url, endpoint.lede);
+      const ledeResult = await measure(target.url, endpoint.lede, conns, perOp);
       const baselineResult = await measure(baseline.url, endpoint.baseline, conns, perOp);
       const ratio = baselineResult.rps > 0 ? Math.round((ledeResult.rps / baselineResult.rps) * 100) / 100 : null;
       rows.push({ endpoint: endpoint.name, lede: ledeResult, baseline: baselineResult, ratio });
@@ -173,8 +194,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    const peak = { lede: peakOf(lede), baseline: peakOf(baseline) };
-    await Promise.all([lede.stop(), baseline.stop()]);
+    const peak = { lede: peakOf(lede), ledeCached: peakOf(cachedLede), baseline: peakOf(baseline) };
+    await Promise.all([lede.stop(), cachedLede.stop(), baseline.stop()]);
     const results = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       dataset: { ...size, durationSeconds: duration, connections },
@@ -182,7 +203,9 @@ async function main(): Promise<void> {
       rows,
     };
     writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`peak RSS: lede ${peak.lede} MB, baseline ${peak.baseline} MB\nwrote bench/results/latest.json\n`);
+    process.stdout.write(
+      `peak RSS: lede ${peak.lede} MB, lede (cached) ${peak.ledeCached} MB, baseline ${peak.baseline} MB\nwrote bench/results/latest.json\n`,
+    );
   }
 }
 
