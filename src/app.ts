@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { responseCachePlugin } from './cache/cache-plugin.js';
@@ -13,6 +13,7 @@ import { openApiPlugin } from './http/openapi.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
 import { requestIdFrom } from './http/request-id.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
+import { compiledSerializerCompiler } from './http/serializer.js';
 import { articlesRoutes } from './modules/articles/articles.routes.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -64,7 +65,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(compiledSerializerCompiler({ validate: config.RESPONSE_VALIDATION }));
   // Only JSON bodies are accepted: a text/plain body is 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
   // JSON Merge Patch bodies are JSON too; PATCH clients often label them so.

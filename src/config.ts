@@ -115,6 +115,8 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
   CACHE_STALE_WHILE_REVALIDATE_SECONDS: z.coerce.number().int().min(0).default(300),
+  // Also check every response against its Zod schema before sending (the tests do).
+  RESPONSE_VALIDATION: booleanFlag.default(false),
   // In-process cache of anonymous responses (docs/adr/0006); 0 turns it off.
   RESPONSE_CACHE_MB: nonNegativeInt(64),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),

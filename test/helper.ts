@@ -104,7 +104,7 @@ export async function buildTestApp(
   t: TestContext,
   options: { env?: Record<string, string>; onQuery?: QueryListener } = {},
 ): Promise<TestApp> {
-  const config = configFrom({ LOG_LEVEL: 'silent', DEMO_CONTENT: 'false', ...options.env });
+  const config = configFrom({ LOG_LEVEL: 'silent', DEMO_CONTENT: 'false', RESPONSE_VALIDATION: 'true', ...options.env });
   const { database, drop } = await freshDatabase(options.onQuery);
   const app = await buildApp(config, { database, logger: pino({ level: 'silent' }) });
   t.teardown(async () => {

@@ -27,6 +27,8 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     BODY_LIMIT_BYTES: 1024 * 1024,
     CACHE_MAX_AGE_SECONDS: 60,
     CACHE_STALE_WHILE_REVALIDATE_SECONDS: 300,
+    RESPONSE_VALIDATION: false,
+    RESPONSE_CACHE_MB: 64,
     SHUTDOWN_GRACE_MS: 10_000,
     DEMO_CONTENT: true,
     RATE_LIMIT_MAX: 1000,
