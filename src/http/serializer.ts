@@ -18,6 +18,24 @@ const zodSerializerCompiler = createSerializerCompiler({});
  * by the handlers' types and the suite. A schema that cannot be expressed in JSON Schema keeps
  * the Zod serialiser.
  */
+/**
+ * Formats and patterns only matter to a serialiser choosing a union's branch, and Lede's unions
+ * differ by their properties; checking every uuid and date-time on the way out cost more than
+ * writing them.
+ */
+function withoutFormats(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutFormats);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if ((key === 'format' || key === 'pattern') && typeof value === 'string') continue;
+    result[key] = key === 'properties' || key === '$defs' || key === 'definitions'
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, sub]) => [name, withoutFormats(sub)]))
+      : withoutFormats(value);
+  }
+  return result;
+}
+
 export function compiledSerializerCompiler(options: { validate: boolean }): SerializerCompiler {
   return (routeSchema) => {
     const zodSerialize = zodSerializerCompiler(routeSchema as never) as (data: unknown) => string;
@@ -26,7 +44,7 @@ export function compiledSerializerCompiler(options: { validate: boolean }): Seri
     let stringify: (data: unknown) => string;
     try {
       const jsonSchema = z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
-      stringify = fastJsonStringify(jsonSchema as never) as (data: unknown) => string;
+      stringify = fastJsonStringify(withoutFormats(jsonSchema) as never) as (data: unknown) => string;
     } catch {
       return zodSerialize;
     }

@@ -40,23 +40,30 @@ export interface TimelineQuery {
   cursor?: { occurredAt: Date; id: string };
 }
 
+/** Puts a value into a query: inline for a one-off, or as a named placeholder for a prepared statement. */
+type Bind = (name: string, value: unknown) => unknown;
+const inline: Bind = (_name, value) => value;
+const placeholder: Bind = (name) => sql.placeholder(name);
+
 /**
  * One query per page, walking the (occurred_at, id) index from the cursor; the article join is by
- * primary key. Exposed unexecuted so tests can EXPLAIN exactly what runs.
+ * primary key. Exposed unexecuted so tests can EXPLAIN exactly what runs. The limit is inlined
+ * (NOTES.md: a parameterised LIMIT can tip PostgreSQL's generic plan into parallel workers).
  */
-export function entriesQuery(db: Database, query: TimelineQuery) {
+export function entriesQuery(db: Database, query: TimelineQuery, bind: Bind = inline) {
   const conditions: SQL[] = [entryVisibleTo(query.viewer)];
-  if (query.locale) conditions.push(eq(timelineEntries.locale, query.locale));
-  if (query.label) conditions.push(sql`coalesce(${timelineEntries.label}, ${articles.label}) = ${query.label}`);
-  if (query.before) conditions.push(sql`${timelineEntries.occurredAt} < ${query.before.toISOString()}::timestamptz`);
-  if (query.after) conditions.push(sql`${timelineEntries.occurredAt} > ${query.after.toISOString()}::timestamptz`);
-  for (const slug of query.tagSlugs ?? []) {
+  if (query.locale) conditions.push(sql`${timelineEntries.locale} = ${bind('locale', query.locale)}`);
+  if (query.label) conditions.push(sql`coalesce(${timelineEntries.label}, ${articles.label}) = ${bind('label', query.label)}`);
+  if (query.before) conditions.push(sql`${timelineEntries.occurredAt} < ${bind('before', query.before.toISOString())}::timestamptz`);
+  if (query.after) conditions.push(sql`${timelineEntries.occurredAt} > ${bind('after', query.after.toISOString())}::timestamptz`);
+  (query.tagSlugs ?? []).forEach((slug, i) => {
     conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = ${slug})`);
-  }
+      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = ${bind(`tag${i}`, slug)})`);
+  });
   if (query.cursor) {
+    const { occurredAt, id } = query.cursor;
     conditions.push(
-      sql`(${timelineEntries.occurredAt}, ${timelineEntries.id}) < (${query.cursor.occurredAt.toISOString()}::timestamptz, ${query.cursor.id}::uuid)`,
+      sql`(${timelineEntries.occurredAt}, ${timelineEntries.id}) < (${bind('cursorAt', occurredAt.toISOString())}::timestamptz, ${bind('cursorId', id)}::uuid)`,
     );
   }
   return db
@@ -68,8 +75,48 @@ export function entriesQuery(db: Database, query: TimelineQuery) {
     .limit(query.limit);
 }
 
+function placeholderValues(query: TimelineQuery): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    locale: query.locale,
+    label: query.label,
+    before: query.before?.toISOString(),
+    after: query.after?.toISOString(),
+    cursorAt: query.cursor?.occurredAt.toISOString(),
+    cursorId: query.cursor?.id,
+  };
+  (query.tagSlugs ?? []).forEach((slug, i) => (values[`tag${i}`] = slug));
+  return values;
+}
+
+/** What makes two queries the same statement with different values. */
+function shapeOf(query: TimelineQuery): string {
+  const has = (value: unknown) => (value === undefined ? '0' : '1');
+  return [
+    query.viewer.seesUnpublished ? 'e' : 'a',
+    has(query.locale),
+    has(query.label),
+    has(query.before),
+    has(query.after),
+    has(query.cursor),
+    query.tagSlugs?.length ?? 0,
+    query.limit,
+  ].join('');
+}
+
+type PreparedPage = ReturnType<ReturnType<typeof entriesQuery>['prepare']>;
+/** Prepared once per database and shape: building the SQL cost more CPU than running it. */
+const preparedPages = new WeakMap<Database, Map<string, PreparedPage>>();
+
 export async function listEntries(db: Database, query: TimelineQuery): Promise<EntryWithArticle[]> {
-  const rows = await entriesQuery(db, query);
+  let byShape = preparedPages.get(db);
+  if (!byShape) preparedPages.set(db, (byShape = new Map()));
+  const shape = shapeOf(query);
+  let prepared = byShape.get(shape);
+  if (!prepared) {
+    prepared = entriesQuery(db, query, placeholder).prepare(`lede_timeline_${shape}`);
+    byShape.set(shape, prepared);
+  }
+  const rows = await prepared.execute(placeholderValues(query));
   return rows.map(withArticle);
 }
 
