@@ -95,7 +95,7 @@ export async function getArticle(
   options: { locale: string; viewer: Viewer; html: boolean },
 ): Promise<ArticleLookup> {
   const isId = looksLikeUuid(idOrSlug);
-  const row = await repo.findArticleWithLinks(db, isId ? repo.byId(idOrSlug) : repo.bySlug(idOrSlug, options.locale), options.viewer);
+  const row = await repo.findArticleWithLinks(db, isId ? { id: idOrSlug } : { slug: idOrSlug, locale: options.locale }, options.viewer);
   if (row) return { article: await articleWire(db, row, options.viewer, options.html), references: referencedArticleIds(row) };
   if (!isId) {
     // An old slug answers with the article's current one, if the reader may see that article.

@@ -120,13 +120,32 @@ function relatedLinks(json: RelatedJson[]): RelatedLink[] {
   return json.map((link) => ({ ...link, publishedAt: link.publishedAt === null ? null : new Date(link.publishedAt) }));
 }
 
-/** The article with its tags and "Read also" targets, in one query. */
-export async function findArticleWithLinks(db: Database, where: SQL, viewer: Viewer): Promise<ArticleWithLinks | undefined> {
-  const [row] = await db
+export type ArticleKey = { id: string } | { slug: string; locale: string };
+
+function articleWithLinksQuery(db: Database, byId: boolean, viewer: Viewer) {
+  const where = byId
+    ? eq(articles.id, sql.placeholder('id'))
+    : and(eq(articles.locale, sql.placeholder('locale')), eq(articles.slug, sql.placeholder('slug')));
+  return db
     .select({ ...articleColumns, tags: tagsJson, related: relatedJson })
     .from(articles)
     .where(and(where, visibleTo(viewer)))
     .limit(1);
+}
+
+type PreparedArticle = ReturnType<ReturnType<typeof articleWithLinksQuery>['prepare']>;
+/** Prepared once per database, key kind and viewer: building the SQL cost more CPU than running it. */
+const preparedArticles = new WeakMap<Database, Map<string, PreparedArticle>>();
+
+/** The article with its tags and "Read also" targets, in one query. */
+export async function findArticleWithLinks(db: Database, key: ArticleKey, viewer: Viewer): Promise<ArticleWithLinks | undefined> {
+  let byShape = preparedArticles.get(db);
+  if (!byShape) preparedArticles.set(db, (byShape = new Map()));
+  const byId = 'id' in key;
+  const shape = `${byId ? 'id' : 'slug'}_${viewer.seesUnpublished ? 'editorial' : 'anonymous'}`;
+  let prepared = byShape.get(shape);
+  if (!prepared) byShape.set(shape, (prepared = articleWithLinksQuery(db, byId, viewer).prepare(`lede_article_${shape}`)));
+  const [row] = await prepared.execute(key);
   if (!row) return undefined;
   return { ...(row as unknown as ArticleRow), tags: row.tags, related: relatedLinks(row.related) };
 }
@@ -261,45 +280,99 @@ export interface ListOptions {
 
 export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null; body?: Block[]; tags: TagRef[] };
 
-export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
+/** Puts a value into a query: inline for a one-off, or as a named placeholder for a prepared statement. */
+type Bind = (name: string, value: unknown) => unknown;
+const placeholder: Bind = (name) => sql.placeholder(name);
+
+function listQuery(db: Database, options: ListOptions, bind: Bind) {
   const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
   // Anonymous lists only hold live articles, whose publishedAt is set; editors' lists include
   // drafts, which sort by when they were created.
   const sortAt = options.viewer.seesUnpublished
     ? sql<Date>`coalesce(${articles.publishedAt}, ${articles.createdAt})`.mapWith(articles.publishedAt)
     : sql<Date>`${articles.publishedAt}`.mapWith(articles.publishedAt);
-  const rank = options.q ? sql<string>`round(ts_rank(${articles.search}, ${searchQuery(options.q)})::numeric, 6)::text` : sql<null>`null`;
+  const search = options.q ? searchQuery(bind('q', options.q) as string) : null;
+  const rank = search ? sql<string>`round(ts_rank(${articles.search}, ${search})::numeric, 6)::text` : sql<null>`null`;
 
   const conditions: SQL[] = [visibleTo(options.viewer)];
-  if (options.locale) conditions.push(eq(articles.locale, options.locale));
+  if (options.locale) conditions.push(sql`${articles.locale} = ${bind('locale', options.locale)}`);
   if (options.status === 'published') conditions.push(liveCondition());
   else if (options.status === 'scheduled') conditions.push(sql`${articles.status} = 'scheduled' and ${articles.publishedAt} > now()`);
-  else if (options.status) conditions.push(eq(articles.status, options.status));
-  if (options.section) conditions.push(eq(articles.section, options.section));
-  if (options.label) conditions.push(sql`${articles.label} = ${options.label}`);
-  if (options.publishedAfter) conditions.push(sql`${articles.publishedAt} > ${options.publishedAfter.toISOString()}`);
-  if (options.publishedBefore) conditions.push(sql`${articles.publishedAt} < ${options.publishedBefore.toISOString()}`);
-  for (const slug of options.tagSlugs ?? []) {
+  else if (options.status) conditions.push(sql`${articles.status} = ${bind('status', options.status)}`);
+  if (options.section) conditions.push(sql`${articles.section} = ${bind('section', options.section)}`);
+  if (options.label) conditions.push(sql`${articles.label} = ${bind('label', options.label)}`);
+  if (options.publishedAfter) conditions.push(sql`${articles.publishedAt} > ${bind('publishedAfter', options.publishedAfter.toISOString())}`);
+  if (options.publishedBefore) conditions.push(sql`${articles.publishedAt} < ${bind('publishedBefore', options.publishedBefore.toISOString())}`);
+  (options.tagSlugs ?? []).forEach((slug, i) => {
     conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${articles.id} and ${tags.slug} = ${slug} and ${tags.locale} = ${articles.locale})`);
-  }
-  if (options.q) conditions.push(sql`${articles.search} @@ ${searchQuery(options.q)}`);
+      where ${articleTags.articleId} = ${articles.id} and ${tags.slug} = ${bind(`tag${i}`, slug)} and ${tags.locale} = ${articles.locale})`);
+  });
+  if (search) conditions.push(sql`${articles.search} @@ ${search}`);
   const after = options.after;
   if (after) {
-    const afterTime = after.sortAt.toISOString();
+    const afterTime = bind('afterAt', after.sortAt.toISOString());
+    const afterId = bind('afterId', after.id);
     conditions.push(
-      options.q
-        ? sql`(${rank}::numeric, ${sortAt}, ${articles.id}) < (${after.rank ?? '0'}::numeric, ${afterTime}::timestamptz, ${after.id}::uuid)`
-        : sql`(${sortAt}, ${articles.id}) < (${afterTime}::timestamptz, ${after.id}::uuid)`,
+      search
+        ? sql`(${rank}::numeric, ${sortAt}, ${articles.id}) < (${bind('afterRank', after.rank ?? '0')}::numeric, ${afterTime}::timestamptz, ${afterId}::uuid)`
+        : sql`(${sortAt}, ${articles.id}) < (${afterTime}::timestamptz, ${afterId}::uuid)`,
     );
   }
-  const order = options.q ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
-  const rows = await db
+  const order = search ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
+  return db
     .select({ ...summaryColumns, ...(options.includeBody ? { body: articles.body } : {}), sortAt, rank, tags: tagsJson })
     .from(articles)
     .where(and(...conditions))
     .orderBy(...order)
     .limit(options.limit);
+}
+
+function listValues(options: ListOptions): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    q: options.q,
+    locale: options.locale,
+    status: options.status,
+    section: options.section,
+    label: options.label,
+    publishedAfter: options.publishedAfter?.toISOString(),
+    publishedBefore: options.publishedBefore?.toISOString(),
+    afterAt: options.after?.sortAt.toISOString(),
+    afterId: options.after?.id,
+    afterRank: options.after?.rank ?? '0',
+  };
+  (options.tagSlugs ?? []).forEach((slug, i) => (values[`tag${i}`] = slug));
+  return values;
+}
+
+/** What makes two list queries the same statement with different values (the limit is inlined, see the timeline). */
+function listShape(options: ListOptions): string {
+  const has = (value: unknown) => (value === undefined ? '0' : '1');
+  return [
+    options.viewer.seesUnpublished ? 'e' : 'a',
+    options.status ?? '-',
+    has(options.q),
+    has(options.locale),
+    has(options.section),
+    has(options.label),
+    has(options.publishedAfter),
+    has(options.publishedBefore),
+    has(options.after),
+    options.includeBody ? 'b' : '-',
+    options.tagSlugs?.length ?? 0,
+    options.limit,
+  ].join('_');
+}
+
+type PreparedList = ReturnType<ReturnType<typeof listQuery>['prepare']>;
+const preparedLists = new WeakMap<Database, Map<string, PreparedList>>();
+
+export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
+  let byShape = preparedLists.get(db);
+  if (!byShape) preparedLists.set(db, (byShape = new Map()));
+  const shape = listShape(options);
+  let prepared = byShape.get(shape);
+  if (!prepared) byShape.set(shape, (prepared = listQuery(db, options, placeholder).prepare(`lede_articles_${shape}`)));
+  const rows = await prepared.execute(listValues(options));
   return rows as unknown as ArticleListRow[];
 }
 
