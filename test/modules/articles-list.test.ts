@@ -97,6 +97,43 @@ t.test('cursor paging is stable while articles are added, and drafts never leak'
   }
 });
 
+t.test('one tag, anonymously: the walk along the tag\'s links pages exactly like the general list', async (t) => {
+  // The same slug in two locales (a tag belongs to one locale), drafts, scheduled, archived and
+  // equal publication times: the link walk must agree with filtering the whole list.
+  for (const locale of ['pl', 'cs']) {
+    await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'Grid', locale } });
+  }
+  const sameTime = '2024-10-01T08:00:00.000Z';
+  for (let i = 0; i < 7; i += 1) {
+    const locale = i % 2 === 0 ? 'pl' : 'cs';
+    await publishedArticle({ title: `Grid ${i}`, locale, tagSlugs: i === 3 ? [] : ['grid'] }, i < 4 ? sameTime : `2024-10-0${i}T08:00:00.000Z`);
+  }
+  const future = await publishedArticle({ title: 'Grid later', locale: 'pl', tagSlugs: ['grid'] }, '2999-01-01T00:00:00.000Z');
+  t.equal(future.status, 'scheduled');
+  const archived = await publishedArticle({ title: 'Grid archived', locale: 'cs', tagSlugs: ['grid'] }, '2024-10-02T09:00:00.000Z');
+  const archive = await app.inject({ method: 'POST', url: `/v1/articles/${archived.id}/archive`, headers: { ...editor, 'if-match': '"v2"' } });
+  t.equal(archive.statusCode, 200);
+  await app.inject({ method: 'POST', url: '/v1/articles', headers: editor, payload: { title: 'Grid draft', locale: 'pl', tagSlugs: ['grid'] } });
+
+  const walk = async (query: string) => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page = json<Page>(await app.inject({ url: `/v1/articles?${query}&limit=2${cursor ? `&cursor=${cursor}` : ''}` }));
+      ids.push(...page.data.map((article) => article.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return ids;
+  };
+  const everything = json<Page>(await app.inject({ url: '/v1/articles?limit=100' })).data as (Summary & { locale: string; tags: { slug: string }[] })[];
+  const tagged = everything.filter((article) => article.tags.some((tag) => tag.slug === 'grid'));
+  t.equal(tagged.length, 6, 'live articles only');
+  t.same(await walk('tag=grid'), tagged.map((article) => article.id), 'both locales, newest first, ties by id, across pages');
+  const polish = tagged.filter((article) => article.locale === 'pl').map((article) => article.id);
+  t.equal(polish.length, 3);
+  t.same(await walk('tag=grid&locale=pl'), polish, 'one locale');
+});
+
 t.test('a list page costs the same number of queries whatever its size', async (t) => {
   const count = async (url: string) => {
     queries = 0;

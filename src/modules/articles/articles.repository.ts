@@ -327,6 +327,64 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
     .limit(options.limit);
 }
 
+/**
+ * An anonymous list of one tag's articles (no search, no other filter but locale) walks that tag's
+ * links newest first: the link table carries the publication time of live and scheduled articles
+ * (null otherwise) under an index on (tag_id, published_at, article_id), so a page reads its own
+ * rows however rare the tag is among recent articles. The general query would walk every recent
+ * article and test each for the tag. One lateral walk per tag with the slug (one per locale).
+ */
+export function usesTagLinks(options: ListOptions): boolean {
+  return (
+    !options.viewer.seesUnpublished &&
+    options.tagSlugs?.length === 1 &&
+    !options.q &&
+    (options.status === undefined || options.status === 'published') &&
+    !options.section &&
+    !options.label &&
+    !options.publishedAfter &&
+    !options.publishedBefore
+  );
+}
+
+function tagLinksQuery(db: Database, options: ListOptions, bind: Bind) {
+  const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
+  const tag = db
+    .select({ id: tags.id, locale: tags.locale })
+    .from(tags)
+    .where(and(sql`${tags.slug} = ${bind('tag0', options.tagSlugs?.[0])}`, options.locale ? sql`${tags.locale} = ${bind('locale', options.locale)}` : undefined))
+    .as('tag');
+  const after = options.after;
+  const links = db
+    .select({ articleId: sql<string>`article_id`.as('article_id'), linkedAt: sql<Date>`published_at`.as('linked_at') })
+    .from(articleTags)
+    .where(
+      and(
+        sql`tag_id = "tag"."id" and published_at <= now()`,
+        after
+          ? sql`(published_at, article_id) < (${bind('afterAt', after.sortAt.toISOString())}::timestamptz, ${bind('afterId', after.id)}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(sql`published_at desc, article_id desc`)
+    .limit(options.limit)
+    .as('link');
+  return db
+    .select({
+      ...summaryColumns,
+      ...(options.includeBody ? { body: articles.body } : {}),
+      sortAt: sql<Date>`${articles.publishedAt}`.mapWith(articles.publishedAt),
+      rank: sql<null>`null`,
+      tags: tagsJson,
+    })
+    .from(tag)
+    .crossJoinLateral(links)
+    .innerJoin(articles, sql`${articles.id} = "link"."article_id" and ${articles.locale} = "tag"."locale"`)
+    .where(liveCondition())
+    .orderBy(sql`"link"."linked_at" desc, "link"."article_id" desc`)
+    .limit(options.limit);
+}
+
 function listValues(options: ListOptions): Record<string, unknown> {
   const values: Record<string, unknown> = {
     q: options.q,
@@ -371,7 +429,10 @@ export async function listArticles(db: Database, options: ListOptions): Promise<
   if (!byShape) preparedLists.set(db, (byShape = new Map()));
   const shape = listShape(options);
   let prepared = byShape.get(shape);
-  if (!prepared) byShape.set(shape, (prepared = listQuery(db, options, placeholder).prepare(`lede_articles_${shape}`)));
+  if (!prepared) {
+    const query = usesTagLinks(options) ? (tagLinksQuery(db, options, placeholder) as unknown as ReturnType<typeof listQuery>) : listQuery(db, options, placeholder);
+    byShape.set(shape, (prepared = query.prepare(`lede_articles_${shape}`)));
+  }
   const rows = await prepared.execute(listValues(options));
   return rows as unknown as ArticleListRow[];
 }
