@@ -9,6 +9,7 @@ import {
   type ArticleStatus,
 } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
+import { timelineEntries } from '../../db/schema/timeline.js';
 import type { Block } from './blocks.js';
 import { liveCondition, linkPublishedAt, type Viewer, visibleTo } from './visibility.js';
 
@@ -150,10 +151,24 @@ export async function findArticleWithLinks(db: Database, key: ArticleKey, viewer
   return { ...(row as unknown as ArticleRow), tags: row.tags, related: relatedLinks(row.related) };
 }
 
-/** Tags and "Read also" targets of an article already read, in one query. */
-export async function linksOf(db: Database, articleId: string): Promise<{ tags: TagRef[]; related: RelatedLink[] }> {
-  const [row] = await db.select({ tags: tagsJson, related: relatedJson }).from(articles).where(eq(articles.id, articleId));
-  return row ? { tags: row.tags, related: relatedLinks(row.related) } : { tags: [], related: [] };
+/** What an article links to, and whether the timeline shows it: what a revision and an invalidation need. */
+export interface ArticleLinks {
+  tags: TagRef[];
+  related: RelatedLink[];
+  inTimeline: boolean;
+}
+
+/** Tags, "Read also" targets and timeline presence of an article already read, in one query. */
+export async function linksOf(db: Database, articleId: string): Promise<ArticleLinks> {
+  const [row] = await db
+    .select({
+      tags: tagsJson,
+      related: relatedJson,
+      inTimeline: sql<boolean>`exists (select 1 from ${timelineEntries} e where e.article_id = ${outerArticleId})`,
+    })
+    .from(articles)
+    .where(eq(articles.id, articleId));
+  return row ? { tags: row.tags, related: relatedLinks(row.related), inTimeline: row.inTimeline } : { tags: [], related: [], inTimeline: false };
 }
 
 export async function findArticle(db: Database, where: SQL, viewer: Viewer): Promise<ArticleRow | undefined> {
@@ -206,16 +221,6 @@ export async function replaceRelated(db: Database, articleId: string, relatedIds
 export async function tagIdsOf(db: Database, articleId: string): Promise<string[]> {
   const rows = await db.select({ tagId: articleTags.tagId }).from(articleTags).where(eq(articleTags.articleId, articleId));
   return rows.map((row) => row.tagId);
-}
-
-/** The article's tags and whether it has timeline entries, in one round trip. */
-export async function readerFacingLinks(db: Database, articleId: string): Promise<{ tagIds: string[]; inTimeline: boolean }> {
-  const result = await db.execute(sql`
-    select array(select tag_id::text from article_tags where article_id = ${articleId}) as tag_ids,
-      exists(select 1 from timeline_entries where article_id = ${articleId}) as in_timeline
-  `);
-  const row = (result as unknown as { rows: { tag_ids: string[]; in_timeline: boolean }[] }).rows[0];
-  return { tagIds: row?.tag_ids ?? [], inTimeline: row?.in_timeline ?? false };
 }
 
 export interface ArticleRefRow {

@@ -72,24 +72,26 @@ function reachesReaders(row: repo.ArticleRow): boolean {
  * the pages referring to it always; while it is or was (about to be) live also the lists and
  * feeds, its tags' pages and counts, and the timeline when it has entries there.
  */
-async function markArticleChanged(
-  tx: Database,
+function markArticleChanged(
   changed: MarkChanged,
   before: repo.ArticleRow | null,
   after: repo.ArticleRow,
+  links: repo.ArticleLinks,
   tagIdsBefore: string[] = [],
-): Promise<void> {
+): void {
   changed(`article:${after.id}`);
   if (!(before && reachesReaders(before)) && !reachesReaders(after)) return;
-  const { tagIds, inTimeline } = await repo.readerFacingLinks(tx, after.id);
-  changed('articles', 'feeds', 'tags', ...[...tagIdsBefore, ...tagIds].map((id) => `tag:${id}`));
-  if (inTimeline) changed('timeline');
+  changed('articles', 'feeds', 'tags', ...[...tagIdsBefore, ...links.tags.map((tag) => tag.id)].map((id) => `tag:${id}`));
+  if (links.inTimeline) changed('timeline');
 }
+
+/** A new article with neither tags nor "Read also" links to nothing: no query needed to know. */
+const NO_LINKS: repo.ArticleLinks = { tags: [], related: [], inTimeline: false };
 
 export function articlesService(db: Database, changes: ContentChanges, defaults: { locale: string }) {
   /** Saves the revision of a change and answers the article as editors now see it. */
-  async function saveRevision(tx: Database, row: repo.ArticleRow, author: Author): Promise<ArticleWire> {
-    const snapshot = await articleWire(tx, row, EDITORIAL);
+  async function saveRevision(tx: Database, row: repo.ArticleRow, links: repo.ArticleLinks, author: Author): Promise<ArticleWire> {
+    const snapshot = await articleWire(tx, { ...row, tags: links.tags, related: links.related }, EDITORIAL);
     await repo.insertRevision(tx, {
       articleId: row.id,
       version: row.version,
@@ -100,15 +102,17 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     return snapshot;
   }
 
-  /** Reads the article, checks If-Match early, applies `changes` only if still at that version. */
+  /**
+   * Checks If-Match against `current` (read in this transaction), then applies `changes` only if
+   * the article is still at that version.
+   */
   async function conditionalUpdate(
     tx: Database,
-    id: string,
+    current: repo.ArticleRow,
     versions: number[],
     changes: (current: repo.ArticleRow) => Partial<repo.ArticleValues> & { deletedAt?: Date },
   ): Promise<{ before: repo.ArticleRow; after: repo.ArticleRow }> {
-    const before = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
-    if (!before) throw articleNotFound(id);
+    const before = current;
     if (!versions.includes(before.version)) throw staleVersion('article');
     const change = changes(before);
     const merged = { ...before, ...change };
@@ -116,7 +120,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     const searchable = touchesSearch ? { title: merged.title, lead: merged.lead, text: bodyText(merged.body) } : null;
     let after: repo.ArticleRow | undefined;
     try {
-      after = await repo.updateArticleIfVersion(tx, id, versions, change, searchable);
+      after = await repo.updateArticleIfVersion(tx, before.id, versions, change, searchable);
     } catch (error) {
       if (isUniqueViolation(error)) throw slugTaken(merged.slug, merged.locale);
       throw error;
@@ -134,11 +138,15 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
     return changes.write(async (tx, changed) => {
-      const { before, after } = await conditionalUpdate(tx, id, versions, next);
+      // Read with its links: a status change keeps them, so the revision needs no second read.
+      const current = await repo.findArticleWithLinks(tx, { id }, EDITORIAL);
+      if (!current) throw articleNotFound(id);
+      const { before, after } = await conditionalUpdate(tx, current, versions, next);
       await repo.syncTagLinks(tx, after);
-      await syncArticleEntries(tx, after, timeline);
-      await markArticleChanged(tx, changed, before, after);
-      return saveRevision(tx, after, author);
+      const inTimeline = await syncArticleEntries(tx, after, timeline);
+      const links = { tags: current.tags, related: current.related, inTimeline };
+      markArticleChanged(changed, before, after, links);
+      return saveRevision(tx, after, links, author);
     });
   }
 
@@ -181,8 +189,9 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
         await repo.removeRedirect(tx, locale, slug);
         if (refs.tagIds) await repo.replaceTags(tx, row, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, row.id, refs.relatedIds);
-        await markArticleChanged(tx, changed, null, row);
-        return saveRevision(tx, row, author);
+        const links = refs.tagIds?.length || refs.relatedIds?.length ? await repo.linksOf(tx, row.id) : NO_LINKS;
+        markArticleChanged(changed, null, row, links);
+        return saveRevision(tx, row, links, author);
       });
     },
 
@@ -192,7 +201,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
         if (!current) throw articleNotFound(id);
         const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
         const { tagIds: _t, tagSlugs: _s, relatedIds: _r, ...fields } = patch;
-        const { before, after } = await conditionalUpdate(tx, id, versions, () => fields);
+        const { before, after } = await conditionalUpdate(tx, current, versions, () => fields);
         if (before.slug !== after.slug || before.locale !== after.locale) {
           await repo.recordSlugChange(tx, id, before.locale, before.slug);
           await repo.removeRedirect(tx, after.locale, after.slug);
@@ -200,8 +209,9 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
         const tagIdsBefore = refs.tagIds ? await repo.tagIdsOf(tx, id) : [];
         if (refs.tagIds) await repo.replaceTags(tx, after, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, id, refs.relatedIds);
-        await markArticleChanged(tx, changed, before, after, tagIdsBefore);
-        return saveRevision(tx, after, author);
+        const links = await repo.linksOf(tx, id);
+        markArticleChanged(changed, before, after, links, tagIdsBefore);
+        return saveRevision(tx, after, links, author);
       });
     },
 
@@ -236,10 +246,12 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     /** Gone from every read; its revisions stay for editors. */
     async remove(id: string, versions: number[]): Promise<void> {
       await changes.write(async (tx, changed) => {
-        const { before, after } = await conditionalUpdate(tx, id, versions, () => ({ deletedAt: new Date() }));
+        const current = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
+        if (!current) throw articleNotFound(id);
+        const { before, after } = await conditionalUpdate(tx, current, versions, () => ({ deletedAt: new Date() }));
         await repo.syncTagLinks(tx, after);
-        await syncArticleEntries(tx, after, { create: false });
-        await markArticleChanged(tx, changed, before, after);
+        const inTimeline = await syncArticleEntries(tx, after, { create: false });
+        markArticleChanged(changed, before, after, { ...(await repo.linksOf(tx, id)), inTimeline });
       });
     },
 

@@ -171,7 +171,8 @@ type ArticleState = { id: string; locale: string; status: string; publishedAt: D
  * Keeps an article's entries in step with it: visible from its publication time while it is
  * published or scheduled, hidden otherwise. On publish, with `create`, makes the entry if it has none.
  */
-export async function syncArticleEntries(db: Database, article: ArticleState, options: { create: boolean }): Promise<void> {
+/** Returns whether the timeline has entries of the article afterwards. */
+export async function syncArticleEntries(db: Database, article: ArticleState, options: { create: boolean }): Promise<boolean> {
   const liveAt = linkPublishedAt(article);
   const changes = liveAt ? { liveAt, occurredAt: liveAt } : { liveAt: null };
   const updated = await db
@@ -181,5 +182,7 @@ export async function syncArticleEntries(db: Database, article: ArticleState, op
     .returning({ id: timelineEntries.id });
   if (updated.length === 0 && options.create && liveAt) {
     await insertEntry(db, { articleId: article.id, occurredAt: liveAt, liveAt, locale: article.locale });
+    return true;
   }
+  return updated.length > 0;
 }
