@@ -3,6 +3,7 @@ import { validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import { responseCachePlugin } from './cache/cache-plugin.js';
+import { changeFeedPlugin } from './cache/change-feed.js';
 import { databasePlugin } from './db/plugin.js';
 import { authPlugin } from './http/auth.js';
 import { cachingPlugin } from './http/caching.js';
@@ -87,7 +88,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(metricsPlugin, { database: deps.database });
   await app.register(securityHeadersPlugin, { hsts: config.PUBLIC_BASE_URL.startsWith('https://') });
   await app.register(corsPlugin, { config });
-  const keys = keysService(deps.database.db);
+  await app.register(changeFeedPlugin, { database: deps.database });
+  const keys = keysService(deps.database.db, app.contentChanges, app.changeFeed);
   await app.register(authPlugin, { resolveKey: (presented) => keys.resolve(presented) });
   await app.register(rateLimitPlugin, { config, db: deps.database.db });
   await app.register(inputGuardPlugin);

@@ -3,15 +3,11 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
-import { CONTENT_CHANNEL, type ContentChanges, contentChanges, EVERYTHING, newInstanceId, parseAnnouncement } from './content-changes.js';
+import { EVERYTHING } from './content-changes.js';
 import { ResponseCache } from './response-cache.js';
 import { nextScheduledChange } from './schedule.js';
 
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** Every write that changes what anonymous readers see goes through this (see ContentChanges). */
-    contentChanges: ContentChanges;
-  }
   interface FastifyRequest {
     /** Set on a cacheable miss: the cache generation when the request started. */
     cacheFill: { generation: number } | null;
@@ -42,29 +38,31 @@ function replay(reply: FastifyReply, headers: Record<string, string>, payload: s
  * a public route is answered from memory when the same URL was rendered before and nothing it
  * shows has changed since: each response names what it shows in Surrogate-Key, each write names
  * what it changed (app.contentChanges), and the two meet here. Writes in other processes arrive by
- * LISTEN/NOTIFY; while that connection is down nothing is cached or served from the cache. Every
+ * LISTEN/NOTIFY (app.changeFeed); while that connection is down nothing is cached or served from the cache. Every
  * entry also ends at the next scheduled publication, when content changes with no write at all.
  */
 export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle }>(
   async function responseCache(app: FastifyInstance, { config, database }) {
     const cache = new ResponseCache(config.RESPONSE_CACHE_MB * BYTES_PER_MB);
-    const instanceId = newInstanceId();
-    const enabled = config.RESPONSE_CACHE_MB > 0;
-    /** Whether notifications from other processes are being heard. */
-    let listening = false;
     /** Local clock time of the next scheduled publication; undefined while unknown, null if none. */
     let nextChangeAt: number | null | undefined;
     let scheduleLookup: Promise<void> | null = null;
 
-    const invalidate = (keys: string[]) => {
-      if (keys.includes(EVERYTHING)) cache.clear();
-      else cache.invalidate(keys);
-      // A write may have scheduled something: ask again before storing anything.
-      nextChangeAt = undefined;
-    };
-    app.decorate('contentChanges', contentChanges(database.db, instanceId, invalidate));
     app.decorateRequest('cacheFill', null);
-    if (!enabled) return;
+    if (config.RESPONSE_CACHE_MB === 0) return;
+    const feed = app.changeFeed;
+    feed.subscribe({
+      changed(keys) {
+        if (keys.includes(EVERYTHING)) cache.clear();
+        else cache.invalidate(keys);
+        // A write may have scheduled something: ask again before storing anything.
+        nextChangeAt = undefined;
+      },
+      reset() {
+        cache.clear();
+        nextChangeAt = undefined;
+      },
+    });
 
     const hits = new Counter({ name: 'lede_response_cache_hits_total', help: 'Anonymous reads answered from the response cache', registers: [app.metrics] });
     const misses = new Counter({ name: 'lede_response_cache_misses_total', help: 'Anonymous reads rendered because the response cache had no entry', registers: [app.metrics] });
@@ -75,28 +73,6 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       collect() {
         this.set(cache.sizeBytes);
       },
-    });
-
-    const stopListening = await database.listen(CONTENT_CHANNEL, {
-      notification(payload) {
-        const announcement = parseAnnouncement(payload);
-        if (!announcement) return cache.clear();
-        if (announcement.from !== instanceId) invalidate(announcement.keys);
-      },
-      connected() {
-        // Whatever was announced while not listening is unknown: start empty.
-        cache.clear();
-        nextChangeAt = undefined;
-        listening = true;
-      },
-      lost() {
-        listening = false;
-        cache.clear();
-      },
-    });
-    app.addHook('onClose', async () => {
-      listening = false;
-      await stopListening();
     });
 
     /** Looks the next scheduled publication up once per invalidation; a lookup overtaken by a write is dropped. */
@@ -117,7 +93,7 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
 
     // After auth and rate limiting (onRequest), before validation and the handler.
     app.addHook('preValidation', async (request, reply) => {
-      if (!listening || !isCacheableRequest(request)) return;
+      if (!feed.listening || !isCacheableRequest(request)) return;
       const now = Date.now();
       if (nextChangeAt !== undefined && nextChangeAt !== null && nextChangeAt <= now) {
         // A scheduled article has just gone live: every entry was cut off at this moment.
@@ -141,7 +117,7 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
       const keys = String(reply.getHeader('surrogate-key') ?? '').split(' ').filter(Boolean);
       // A response that names nothing it depends on could never be invalidated.
-      if (keys.length === 0 || !listening) return payload;
+      if (keys.length === 0 || !feed.listening) return payload;
       // The lookup started after the last invalidation, as did this fill (else the generation check drops it).
       if (nextChangeAt === undefined && scheduleLookup) await scheduleLookup;
       if (nextChangeAt === undefined) return payload;
@@ -154,5 +130,5 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       return payload;
     });
   },
-  { name: 'lede-response-cache', dependencies: ['lede-auth', 'lede-caching', 'lede-metrics'] },
+  { name: 'lede-response-cache', dependencies: ['lede-change-feed', 'lede-auth', 'lede-caching', 'lede-metrics'] },
 );

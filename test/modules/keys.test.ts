@@ -1,6 +1,11 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { encodeCursor } from '../../src/http/cursor.js';
+import pino from 'pino';
+import { buildApp } from '../../src/app.js';
+import { configFrom } from '../../src/config.js';
+import type { DatabaseHandle } from '../../src/db/database.js';
+import { keysService } from '../../src/modules/keys/keys.service.js';
 import { buildTestApp, json } from '../helper.js';
 
 // One database for the file; each test makes its own keys.
@@ -171,6 +176,35 @@ t.test('DELETE revokes: 200 with revokedAt, then the key is 401; twice is fine',
 
   const listed = json<KeyPage>(await app.inject({ url: '/v1/keys?limit=100', headers: admin })).data.find((key) => key.id === victim.id);
   t.equal(listed?.revokedAt, body.revokedAt, 'the list shows it revoked');
+});
+
+t.test('a key revoked elsewhere (another process, the CLI) stops working here', async (t) => {
+  const shared: DatabaseHandle = { ...database, close: async () => {} };
+  const other = await buildApp(configFrom({ LOG_LEVEL: 'silent', DEMO_CONTENT: 'false' }), { database: shared, logger: pino({ level: 'silent' }) });
+  t.teardown(() => other.close());
+  const stillRefused = async (headers: Record<string, string>) => {
+    // The announcement travels by NOTIFY when the revocation commits; allow it a moment.
+    const deadline = Date.now() + 2_000;
+    let status: number;
+    do {
+      status = (await app.inject({ url: '/v1/tags', headers })).statusCode;
+      if (status === 401) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } while (Date.now() < deadline);
+    return status;
+  };
+
+  const first = await createKey('reader', 'revoked by another process');
+  const firstHeaders = { authorization: `Bearer ${first.key}` };
+  t.equal((await app.inject({ url: '/v1/tags', headers: firstHeaders })).statusCode, 200, 'resolved, and now kept here');
+  t.equal((await other.inject({ method: 'DELETE', url: `/v1/keys/${first.id}`, headers: admin })).statusCode, 200);
+  t.equal(await stillRefused(firstHeaders), 401);
+
+  const second = await createKey('reader', 'revoked by the CLI');
+  const secondHeaders = { authorization: `Bearer ${second.key}` };
+  t.equal((await app.inject({ url: '/v1/tags', headers: secondHeaders })).statusCode, 200);
+  await keysService(database.db).revoke(second.id);
+  t.equal(await stillRefused(secondHeaders), 401);
 });
 
 t.test('DELETE of an unknown or malformed id', async (t) => {

@@ -19,7 +19,7 @@ function toWire(record: ApiKeyRecord) {
 }
 
 export const keysRoutes: FastifyPluginAsyncZod = async (app) => {
-  const keys = keysService(app.database.db);
+  const keys = keysService(app.database.db, app.contentChanges);
 
   app.post('/keys', {
     config: { access: 'admin' },
