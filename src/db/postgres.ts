@@ -9,6 +9,7 @@ import {
   shippedMigrationCount,
 } from './migrations.js';
 import { listenForNotifications } from './postgres-listener.js';
+import { releaseConnectionsOnFailure } from './postgres-transactions.js';
 import * as schema from './schema/index.js';
 
 export interface PostgresOptions {
@@ -43,6 +44,8 @@ export const LOCK_TIMEOUT_MS = 2_000;
  * long is a bug or a hung process holding locks, and PostgreSQL ends it.
  */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+/** How much longer than the server's statement timeout the client waits before giving up itself. */
+const QUERY_TIMEOUT_MARGIN_MS = 1_000;
 /** TCP keepalive on pooled connections, so a peer that vanished silently is noticed while idle. */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
@@ -54,6 +57,10 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
     statement_timeout: STATEMENT_TIMEOUT_MS,
     lock_timeout: LOCK_TIMEOUT_MS,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    // The client's own bound on a statement, for when the server cannot enforce one: a backend
+    // orphaned by a crashed postmaster can leave a socket open with no answer ever coming, and
+    // the connection (a transaction's, say) would stay checked out for good.
+    query_timeout: STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     application_name: 'lede',
@@ -61,12 +68,17 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
   // An idle client losing its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection.
   pool.on('error', () => {});
+  // A client checked out for a transaction loses its connection between two statements: pg emits
+  // 'error' on the client, and with no listener that would crash the process. The transaction's
+  // next statement fails on its own (and is answered 503).
+  pool.on('connect', (client) => client.on('error', () => {}));
   const onQuery = options.onQuery;
   const db = drizzle({
     client: pool,
     schema,
     logger: onQuery ? { logQuery: (sql) => onQuery(sql) } : false,
   }) as unknown as Database;
+  releaseConnectionsOnFailure(db, pool);
 
   return {
     db,

@@ -324,4 +324,17 @@ async function runFaultTests(cluster: ThrowawayPostgres): Promise<void> {
     }
     t.same(missing, [], `all ${acknowledged.length} acknowledged writes are there, with their name, slug and version`);
   });
+
+  await t.test('after every fault, no pooled connection is left checked out', async (t) => {
+    // A transaction whose BEGIN failed during an outage once kept its connection for good.
+    const deadline = Date.now() + 2_000;
+    let stats = database.poolStats?.();
+    while (stats && stats.total !== stats.idle && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      stats = database.poolStats?.();
+    }
+    t.ok(stats, 'the pool reports its use');
+    t.equal(stats?.total, stats?.idle, `every open connection is idle (${JSON.stringify(stats)})`);
+    t.equal((await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: newTag() })).statusCode, 201, 'and writes go on');
+  });
 }
