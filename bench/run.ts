@@ -73,10 +73,24 @@ async function warmUp(url: string, requests: Request[]): Promise<void> {
   await autocannon({ url, connections: 1, amount: HOT_ARTICLES * 3, requests });
 }
 
-async function measure(url: string, requests: Request[], conns: number, perOperation: number): Promise<Measure> {
-  const result = await autocannon({ url, connections: conns, duration, requests });
+/**
+ * Each endpoint is driven in rounds, Lede and the baseline taking turns, so a drift in what else
+ * the machine is doing falls on both alike; a round lasts duration / ROUNDS.
+ */
+const ROUNDS = 2;
+
+async function measureOnce(url: string, requests: Request[], conns: number, perOperation: number): Promise<Measure> {
+  const result = await autocannon({ url, connections: conns, duration: duration / ROUNDS, requests });
   const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]));
-  return { rps: Math.round(result.requests.average / perOperation), p50: result.latency.p50, p99: result.latency.p99, statuses };
+  return { rps: result.requests.average / perOperation, p50: result.latency.p50, p99: result.latency.p99, statuses };
+}
+
+/** Throughput and latencies averaged over the rounds; status counts summed. */
+function combine(rounds: Measure[]): Measure {
+  const mean = (pick: (m: Measure) => number) => rounds.reduce((sum, m) => sum + pick(m), 0) / rounds.length;
+  const statuses: Record<string, number> = {};
+  for (const round of rounds) for (const [code, count] of Object.entries(round.statuses)) statuses[code] = (statuses[code] ?? 0) + count;
+  return { rps: Math.round(mean((m) => m.rps)), p50: Math.round(mean((m) => m.p50)), p99: Math.round(mean((m) => m.p99)), statuses };
 }
 
 const randomSlug = (request: Request) => ({ ...request, path: `${request.path}article-${1 + Math.floor(Math.random() * size.articles)}` });
@@ -183,8 +197,13 @@ async function main(): Promise<void> {
       const perOp = endpoint.perOperation ?? 1;
       const target = endpoint.cached ? cachedLede : lede;
       if (endpoint.cached) await warmUp(target.url, endpoint.lede);
-      const ledeResult = await measure(target.url, endpoint.lede, conns, perOp);
-      const baselineResult = await measure(baseline.url, endpoint.baseline, conns, perOp);
+      const ledeRounds: Measure[] = [];
+      const baselineRounds: Measure[] = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        ledeRounds.push(await measureOnce(target.url, endpoint.lede, conns, perOp));
+        baselineRounds.push(await measureOnce(baseline.url, endpoint.baseline, conns, perOp));
+      }
+      const [ledeResult, baselineResult] = [combine(ledeRounds), combine(baselineRounds)];
       const ratio = baselineResult.rps > 0 ? Math.round((ledeResult.rps / baselineResult.rps) * 100) / 100 : null;
       rows.push({ endpoint: endpoint.name, lede: ledeResult, baseline: baselineResult, ratio });
       process.stdout.write(
