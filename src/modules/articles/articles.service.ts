@@ -142,7 +142,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
       const current = await repo.findArticleWithLinks(tx, { id }, EDITORIAL);
       if (!current) throw articleNotFound(id);
       const { before, after } = await conditionalUpdate(tx, current, versions, next);
-      await repo.syncTagLinks(tx, after);
+      if (current.tags.length > 0) await repo.syncTagLinks(tx, after); // links exist only for tags
       const inTimeline = await syncArticleEntries(tx, after, timeline);
       const links = { tags: current.tags, related: current.related, inTimeline };
       markArticleChanged(changed, before, after, links);
