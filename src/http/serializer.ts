@@ -36,6 +36,31 @@ function withoutFormats(schema: unknown): unknown {
   return result;
 }
 
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * A top-level union (the timeline answers a page or days) would make fast-json-stringify validate
+ * each response against the branches to pick one. When every branch requires a property no other
+ * branch requires, that property picks the branch instead, and each branch gets its own function.
+ */
+function compileUnion(jsonSchema: JsonSchema): ((data: unknown) => string) | null {
+  const branches = jsonSchema.anyOf;
+  if (!Array.isArray(branches) || branches.length < 2) return null;
+  const definitions = (jsonSchema.definitions ?? {}) as Record<string, JsonSchema>;
+  const resolve = (branch: JsonSchema): JsonSchema => {
+    const ref = typeof branch.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(branch.$ref) : null;
+    return ref ? (definitions[decodeURIComponent(ref[1]!)] ?? branch) : branch;
+  };
+  const required = (branches as JsonSchema[]).map((branch) => (Array.isArray(resolve(branch).required) ? (resolve(branch).required as string[]) : []));
+  const markers = required.map((keys, i) => keys.find((key) => required.every((other, j) => j === i || !other.includes(key))));
+  if (markers.some((marker) => marker === undefined)) return null;
+  const stringifiers = (branches as JsonSchema[]).map((branch) => fastJsonStringify({ ...branch, definitions } as never) as (data: unknown) => string);
+  return (data) => {
+    const index = markers.findIndex((marker) => typeof data === 'object' && data !== null && marker! in data);
+    return stringifiers[index === -1 ? 0 : index]!(data);
+  };
+}
+
 export function compiledSerializerCompiler(options: { validate: boolean }): SerializerCompiler {
   return (routeSchema) => {
     const zodSerialize = zodSerializerCompiler(routeSchema as never) as (data: unknown) => string;
@@ -44,7 +69,8 @@ export function compiledSerializerCompiler(options: { validate: boolean }): Seri
     let stringify: (data: unknown) => string;
     try {
       const jsonSchema = z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'throw' });
-      stringify = fastJsonStringify(withoutFormats(jsonSchema) as never) as (data: unknown) => string;
+      const plain = withoutFormats(jsonSchema) as JsonSchema;
+      stringify = compileUnion(plain) ?? (fastJsonStringify(plain as never) as (data: unknown) => string);
     } catch {
       return zodSerialize;
     }

@@ -23,3 +23,15 @@ t.test('with validation, a value off its schema fails instead of being sent', as
   const wrong = { data: [{ id: 'a', title: 7, label: null }], nextCursor: null };
   t.throws(() => compile(true)(wrong));
 });
+
+t.test('a union answer is written by the branch its distinguishing property names', async (t) => {
+  const Days = z.strictObject({ days: z.array(z.strictObject({ date: z.string() })), nextCursor: z.string().nullable() }).meta({ id: 'UnionTestDays' });
+  const Union = z.union([Page.meta({ id: 'UnionTestPage' }), Days]);
+  const serialize = compiledSerializerCompiler({ validate: false })({ schema: Union, method: 'GET', url: '/u', httpStatus: '200' } as never) as (
+    data: unknown,
+  ) => string;
+  const page = { data: [{ id: 'a', title: 't', label: null, extra: 1 }], nextCursor: null };
+  const days = { days: [{ date: '2024-11-22', extra: 1 }], nextCursor: 'c' };
+  t.same(JSON.parse(serialize(page)), { data: [{ id: 'a', title: 't', label: null }], nextCursor: null });
+  t.same(JSON.parse(serialize(days)), { days: [{ date: '2024-11-22' }], nextCursor: 'c' });
+});
