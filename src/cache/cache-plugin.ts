@@ -38,8 +38,9 @@ function replay(reply: FastifyReply, headers: Record<string, string>, payload: s
  * a public route is answered from memory when the same URL was rendered before and nothing it
  * shows has changed since: each response names what it shows in Surrogate-Key, each write names
  * what it changed (app.contentChanges), and the two meet here. Writes in other processes arrive by
- * LISTEN/NOTIFY (app.changeFeed); while that connection is down nothing is cached or served from the cache. Every
- * entry also ends at the next scheduled publication, when content changes with no write at all.
+ * LISTEN/NOTIFY (app.changeFeed); while that connection is down nothing is cached or served from
+ * the cache. Every entry also ends at the next scheduled publication, when content changes with no
+ * write at all.
  */
 export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle }>(
   async function responseCache(app: FastifyInstance, { config, database }) {

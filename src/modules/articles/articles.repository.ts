@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
+import { type Bind, placeholder, preparedStatements } from '../../db/prepared.js';
 import {
   articleRelated,
   articleRevisions,
@@ -135,17 +136,13 @@ function articleWithLinksQuery(db: Database, byId: boolean, viewer: Viewer) {
 }
 
 type PreparedArticle = ReturnType<ReturnType<typeof articleWithLinksQuery>['prepare']>;
-/** Prepared once per database, key kind and viewer: building the SQL cost more CPU than running it. */
-const preparedArticles = new WeakMap<Database, Map<string, PreparedArticle>>();
+const preparedArticles = preparedStatements<PreparedArticle>('lede_article');
 
 /** The article with its tags and "Read also" targets, in one query. */
 export async function findArticleWithLinks(db: Database, key: ArticleKey, viewer: Viewer): Promise<ArticleWithLinks | undefined> {
-  let byShape = preparedArticles.get(db);
-  if (!byShape) preparedArticles.set(db, (byShape = new Map()));
   const byId = 'id' in key;
   const shape = `${byId ? 'id' : 'slug'}_${viewer.seesUnpublished ? 'editorial' : 'anonymous'}`;
-  let prepared = byShape.get(shape);
-  if (!prepared) byShape.set(shape, (prepared = articleWithLinksQuery(db, byId, viewer).prepare(`lede_article_${shape}`)));
+  const prepared = preparedArticles(db, shape, (name) => articleWithLinksQuery(db, byId, viewer).prepare(name));
   const [row] = await prepared.execute(key);
   if (!row) return undefined;
   return { ...(row as unknown as ArticleRow), tags: row.tags, related: relatedLinks(row.related) };
@@ -285,9 +282,6 @@ export interface ListOptions {
 
 export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null; body?: Block[]; tags: TagRef[] };
 
-/** Puts a value into a query: inline for a one-off, or as a named placeholder for a prepared statement. */
-type Bind = (name: string, value: unknown) => unknown;
-const placeholder: Bind = (name) => sql.placeholder(name);
 
 function listQuery(db: Database, options: ListOptions, bind: Bind) {
   const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
@@ -407,7 +401,7 @@ function listValues(options: ListOptions): Record<string, unknown> {
   return values;
 }
 
-/** What makes two list queries the same statement with different values (the limit is inlined, see the timeline). */
+/** What makes two list queries the same statement with different values. */
 function listShape(options: ListOptions): string {
   const has = (value: unknown) => (value === undefined ? '0' : '1');
   return [
@@ -427,17 +421,13 @@ function listShape(options: ListOptions): string {
 }
 
 type PreparedList = ReturnType<ReturnType<typeof listQuery>['prepare']>;
-const preparedLists = new WeakMap<Database, Map<string, PreparedList>>();
+const preparedLists = preparedStatements<PreparedList>('lede_articles');
 
 export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
-  let byShape = preparedLists.get(db);
-  if (!byShape) preparedLists.set(db, (byShape = new Map()));
-  const shape = listShape(options);
-  let prepared = byShape.get(shape);
-  if (!prepared) {
+  const prepared = preparedLists(db, listShape(options), (name) => {
     const query = usesTagLinks(options) ? (tagLinksQuery(db, options, placeholder) as unknown as ReturnType<typeof listQuery>) : listQuery(db, options, placeholder);
-    byShape.set(shape, (prepared = query.prepare(`lede_articles_${shape}`)));
-  }
+    return query.prepare(name);
+  });
   const rows = await prepared.execute(listValues(options));
   return rows as unknown as ArticleListRow[];
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
+import { type Bind, inline, placeholder, preparedStatements } from '../../db/prepared.js';
 import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { timelineEntries } from '../../db/schema/timeline.js';
@@ -40,15 +41,10 @@ export interface TimelineQuery {
   cursor?: { occurredAt: Date; id: string };
 }
 
-/** Puts a value into a query: inline for a one-off, or as a named placeholder for a prepared statement. */
-type Bind = (name: string, value: unknown) => unknown;
-const inline: Bind = (_name, value) => value;
-const placeholder: Bind = (name) => sql.placeholder(name);
 
 /**
  * One query per page, walking the (occurred_at, id) index from the cursor; the article join is by
- * primary key. Exposed unexecuted so tests can EXPLAIN exactly what runs. The limit is inlined
- * (NOTES.md: a parameterised LIMIT can tip PostgreSQL's generic plan into parallel workers).
+ * primary key. Exposed unexecuted so tests can EXPLAIN exactly what runs.
  */
 export function entriesQuery(db: Database, query: TimelineQuery, bind: Bind = inline) {
   const conditions: SQL[] = [entryVisibleTo(query.viewer)];
@@ -104,18 +100,10 @@ function shapeOf(query: TimelineQuery): string {
 }
 
 type PreparedPage = ReturnType<ReturnType<typeof entriesQuery>['prepare']>;
-/** Prepared once per database and shape: building the SQL cost more CPU than running it. */
-const preparedPages = new WeakMap<Database, Map<string, PreparedPage>>();
+const preparedPages = preparedStatements<PreparedPage>('lede_timeline');
 
 export async function listEntries(db: Database, query: TimelineQuery): Promise<EntryWithArticle[]> {
-  let byShape = preparedPages.get(db);
-  if (!byShape) preparedPages.set(db, (byShape = new Map()));
-  const shape = shapeOf(query);
-  let prepared = byShape.get(shape);
-  if (!prepared) {
-    prepared = entriesQuery(db, query, placeholder).prepare(`lede_timeline_${shape}`);
-    byShape.set(shape, prepared);
-  }
+  const prepared = preparedPages(db, shapeOf(query), (name) => entriesQuery(db, query, placeholder).prepare(name));
   const rows = await prepared.execute(placeholderValues(query));
   return rows.map(withArticle);
 }
