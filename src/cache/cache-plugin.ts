@@ -106,7 +106,6 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
         hits.inc();
         return replay(reply, entry.headers, entry.payload);
       }
-      misses.inc();
       if (nextChangeAt === undefined) refreshSchedule();
       request.cacheFill = { generation: cache.generation };
     });
@@ -117,8 +116,10 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       reply.header('x-cache', 'miss');
       if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
       const keys = String(reply.getHeader('surrogate-key') ?? '').split(' ').filter(Boolean);
-      // A response that names nothing it depends on could never be invalidated.
-      if (keys.length === 0 || !feed.listening) return payload;
+      // A response that names nothing it depends on (a probe, the API document) is never kept.
+      if (keys.length === 0) return payload;
+      misses.inc();
+      if (!feed.listening) return payload;
       // The lookup started after the last invalidation, as did this fill (else the generation check drops it).
       if (nextChangeAt === undefined && scheduleLookup) await scheduleLookup;
       if (nextChangeAt === undefined) return payload;

@@ -129,6 +129,11 @@ t.test('anonymous reads are answered from the cache; keyed reads never are', asy
   t.equal(feedAgain.headers['x-cache'], 'hit');
   t.equal(feedAgain.headers['content-type'], feed.headers['content-type']);
   t.equal(feedAgain.body, feed.body);
+  const metrics = (await app.inject({ url: '/metrics' })).body;
+  const count = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? -1);
+  t.ok(count('lede_response_cache_hits_total') >= 2, 'hits are counted');
+  t.ok(count('lede_response_cache_misses_total') >= 2, 'misses are counted');
+  t.ok(count('lede_response_cache_bytes') > 0, 'memory held is reported');
   const missing = await app.inject({ url: '/v1/articles/no-such-article' });
   t.equal(missing.statusCode, 404);
   t.notOk(missing.headers['x-cache'] === 'hit' || (await app.inject({ url: '/v1/articles/no-such-article' })).headers['x-cache'] === 'hit', 'errors are never cached');
