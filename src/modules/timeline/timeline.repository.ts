@@ -159,18 +159,25 @@ type ArticleState = { id: string; locale: string; status: string; publishedAt: D
  * Keeps an article's entries in step with it: visible from its publication time while it is
  * published or scheduled, hidden otherwise. On publish, with `create`, makes the entry if it has none.
  */
-/** Returns whether the timeline has entries of the article afterwards. */
+/**
+ * Keeps an article's entries in step with it, and makes its entry when asked and none exists, in
+ * one statement (a write's round trips are its cost). Returns whether the timeline has entries of
+ * the article afterwards.
+ */
 export async function syncArticleEntries(db: Database, article: ArticleState, options: { create: boolean }): Promise<boolean> {
-  const liveAt = linkPublishedAt(article);
-  const changes = liveAt ? { liveAt, occurredAt: liveAt } : { liveAt: null };
-  const updated = await db
-    .update(timelineEntries)
-    .set(changes)
-    .where(eq(timelineEntries.articleId, article.id))
-    .returning({ id: timelineEntries.id });
-  if (updated.length === 0 && options.create && liveAt) {
-    await insertEntry(db, { articleId: article.id, occurredAt: liveAt, liveAt, locale: article.locale });
-    return true;
-  }
-  return updated.length > 0;
+  const liveAt = linkPublishedAt(article)?.toISOString() ?? null;
+  const result = await db.execute(sql`
+    with updated as (
+      update ${timelineEntries} set live_at = ${liveAt}::timestamptz, occurred_at = coalesce(${liveAt}::timestamptz, occurred_at)
+      where article_id = ${article.id}
+      returning id
+    ), inserted as (
+      insert into ${timelineEntries} (occurred_at, live_at, locale, article_id)
+      select ${liveAt}::timestamptz, ${liveAt}::timestamptz, ${article.locale}, ${article.id}::uuid
+      where ${options.create}::boolean and ${liveAt}::timestamptz is not null and not exists (select 1 from updated)
+      returning id
+    )
+    select exists (select 1 from updated) or exists (select 1 from inserted) as in_timeline
+  `);
+  return (result as unknown as { rows: { in_timeline: boolean }[] }).rows[0]?.in_timeline ?? false;
 }
