@@ -130,6 +130,29 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     return { before, after };
   }
 
+  /**
+   * A change of state (status, publication time, deletion): the article's tag links and timeline
+   * entries follow it, and readers' copies are invalidated. Returns the new row and its links.
+   */
+  async function changeState(
+    tx: Database,
+    changed: MarkChanged,
+    id: string,
+    versions: number[],
+    next: (current: repo.ArticleRow) => Partial<repo.ArticleValues> & { deletedAt?: Date },
+    timeline: { create: boolean },
+  ): Promise<{ after: repo.ArticleRow; links: repo.ArticleLinks }> {
+    // Read with its links: a change of state keeps them, so the revision needs no second read.
+    const current = await repo.findArticleWithLinks(tx, { id }, EDITORIAL);
+    if (!current) throw articleNotFound(id);
+    const { before, after } = await conditionalUpdate(tx, current, versions, next);
+    if (current.tags.length > 0) await repo.syncTagLinks(tx, after); // links exist only for tags
+    const inTimeline = await syncArticleEntries(tx, after, timeline);
+    const links = { tags: current.tags, related: current.related, inTimeline };
+    markArticleChanged(changed, before, after, links);
+    return { after, links };
+  }
+
   async function changeStatus(
     id: string,
     versions: number[],
@@ -138,14 +161,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
     return changes.write(async (tx, changed) => {
-      // Read with its links: a status change keeps them, so the revision needs no second read.
-      const current = await repo.findArticleWithLinks(tx, { id }, EDITORIAL);
-      if (!current) throw articleNotFound(id);
-      const { before, after } = await conditionalUpdate(tx, current, versions, next);
-      if (current.tags.length > 0) await repo.syncTagLinks(tx, after); // links exist only for tags
-      const inTimeline = await syncArticleEntries(tx, after, timeline);
-      const links = { tags: current.tags, related: current.related, inTimeline };
-      markArticleChanged(changed, before, after, links);
+      const { after, links } = await changeState(tx, changed, id, versions, next, timeline);
       return saveRevision(tx, after, links, author);
     });
   }
@@ -245,14 +261,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
 
     /** Gone from every read; its revisions stay for editors. */
     async remove(id: string, versions: number[]): Promise<void> {
-      await changes.write(async (tx, changed) => {
-        const current = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
-        if (!current) throw articleNotFound(id);
-        const { before, after } = await conditionalUpdate(tx, current, versions, () => ({ deletedAt: new Date() }));
-        await repo.syncTagLinks(tx, after);
-        const inTimeline = await syncArticleEntries(tx, after, { create: false });
-        markArticleChanged(changed, before, after, { ...(await repo.linksOf(tx, id)), inTimeline });
-      });
+      await changes.write((tx, changed) => changeState(tx, changed, id, versions, () => ({ deletedAt: new Date() }), { create: false }));
     },
 
     async revisions(id: string) {

@@ -19,7 +19,8 @@ const KeysCursorValues = z.tuple([Timestamp, z.uuid()]);
 const KEY_CACHE_MAX = 10_000;
 
 /** Names a key in change announcements: revoking it evicts every process's copy. */
-export const keyChangeKey = (id: string) => `key:${id}`;
+const KEY_CHANGE_PREFIX = 'key:';
+export const keyChangeKey = (id: string) => `${KEY_CHANGE_PREFIX}${id}`;
 
 /**
  * Keys as resolved by prefix, kept in process so a keyed request costs no lookup. Used only while
@@ -30,17 +31,20 @@ export const keyChangeKey = (id: string) => `key:${id}`;
 function keyCache(feed: ChangeFeed) {
   const byPrefix = new Map<string, repo.ApiKeyRow>();
   let generation = 0;
+  const forget = () => {
+    generation += 1;
+    byPrefix.clear();
+  };
   feed.subscribe({
     changed(keys) {
+      // Content writes name no key: only a revocation (or "everything") touches this copy.
+      if (keys.includes(EVERYTHING)) return forget();
+      const revoked = keys.filter((key) => key.startsWith(KEY_CHANGE_PREFIX));
+      if (revoked.length === 0) return;
       generation += 1;
-      for (const [prefix, row] of byPrefix) {
-        if (keys.includes(EVERYTHING) || keys.includes(keyChangeKey(row.id))) byPrefix.delete(prefix);
-      }
+      for (const [prefix, row] of byPrefix) if (revoked.includes(keyChangeKey(row.id))) byPrefix.delete(prefix);
     },
-    reset() {
-      generation += 1;
-      byPrefix.clear();
-    },
+    reset: forget,
   });
   return {
     async find(db: Database, prefix: string): Promise<repo.ApiKeyRow | undefined> {
