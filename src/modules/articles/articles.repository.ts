@@ -174,6 +174,26 @@ export async function findArticle(db: Database, where: SQL, viewer: Viewer): Pro
 }
 
 export const byId = (id: string) => eq(articles.id, id);
+
+/**
+ * Takes the article's row lock for the rest of the transaction, before anything of it is read:
+ * two writes of one article then run one after the other, and the second reads (in a statement of
+ * its own, so with a fresh snapshot) what the first committed, links included. Without it a
+ * publish that read the links before a concurrent tag change committed left the links' copy of
+ * the publication time stale. NO KEY UPDATE is what an UPDATE takes itself; unlike FOR UPDATE it
+ * does not block the key-share locks that other articles' foreign keys (related links) take.
+ */
+export async function lockArticle(db: Database, id: string): Promise<boolean> {
+  const rows = await db.select({ id: articles.id }).from(articles).where(and(eq(articles.id, id), isNull(articles.deletedAt))).for('no key update');
+  return rows.length > 0;
+}
+
+/** The article as committed, held for the transaction (an update or delete of it waits). */
+export async function findArticleHeld(db: Database, id: string, mode: 'share' | 'no key update'): Promise<ArticleRow | undefined> {
+  const [row] = await db.select(articleColumns).from(articles).where(and(eq(articles.id, id), isNull(articles.deletedAt))).for(mode);
+  return row as ArticleRow | undefined;
+}
+
 export const bySlug = (slug: string, locale: string) => and(eq(articles.locale, locale), eq(articles.slug, slug)) as SQL;
 
 export async function findRedirect(db: Database, locale: string, slug: string): Promise<string | undefined> {

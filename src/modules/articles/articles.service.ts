@@ -142,8 +142,9 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     next: (current: repo.ArticleRow) => Partial<repo.ArticleValues> & { deletedAt?: Date },
     timeline: { create: boolean },
   ): Promise<{ after: repo.ArticleRow; links: repo.ArticleLinks }> {
-    // Read with its links: a change of state keeps them, so the revision needs no second read.
-    const current = await repo.findArticleWithLinks(tx, { id }, EDITORIAL);
+    // Held first, then read with its links (a change of state keeps them, so the revision needs no
+    // second read): a concurrent tag change is then either wholly before or wholly after this one.
+    const current = (await repo.lockArticle(tx, id)) ? await repo.findArticleWithLinks(tx, { id }, EDITORIAL) : undefined;
     if (!current) throw articleNotFound(id);
     const { before, after } = await conditionalUpdate(tx, current, versions, next);
     if (current.tags.length > 0) await repo.syncTagLinks(tx, after); // links exist only for tags
@@ -213,7 +214,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
 
     async update(id: string, versions: number[], patch: ArticleUpdateInput, author: Author): Promise<ArticleWire> {
       return changes.write(async (tx, changed) => {
-        const current = await repo.findArticle(tx, repo.byId(id), EDITORIAL);
+        const current = await repo.findArticleHeld(tx, id, 'no key update');
         if (!current) throw articleNotFound(id);
         const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
         const { tagIds: _t, tagSlugs: _s, relatedIds: _r, ...fields } = patch;

@@ -10,10 +10,19 @@ import { linkPublishedAt } from '../articles/visibility.js';
 export type EntryRow = typeof timelineEntries.$inferSelect;
 export type EntryWithArticle = EntryRow & { article: { id: string; slug: string; title: string; label: string | null } | null };
 
-/** Anonymous readers see entries whose time has come; keys also see scheduled ones. */
+/**
+ * Anonymous readers see entries whose time has come; keys also see scheduled ones, and entries of
+ * drafts by id. A deleted article's entries are seen by no one (its writes keep `live_at` null for
+ * anonymous readers; keys are checked against the joined article itself).
+ */
 function entryVisibleTo(viewer: Viewer): SQL {
-  return viewer.seesUnpublished ? sql`${timelineEntries.liveAt} is not null` : sql`${timelineEntries.liveAt} <= now()`;
+  return viewer.seesUnpublished
+    ? sql`${timelineEntries.liveAt} is not null and ${notOfDeletedArticle}`
+    : sql`${timelineEntries.liveAt} <= now()`;
 }
+
+/** True for flash entries too: their joined article columns are null. */
+const notOfDeletedArticle = sql`${articles.deletedAt} is null`;
 
 const selection = {
   entry: timelineEntries,
@@ -113,7 +122,7 @@ export async function findEntry(db: Database, id: string, viewer: Viewer): Promi
     .select(selection)
     .from(timelineEntries)
     .leftJoin(articles, eq(articles.id, timelineEntries.articleId))
-    .where(and(eq(timelineEntries.id, id), viewer.seesUnpublished ? undefined : entryVisibleTo(viewer)))
+    .where(and(eq(timelineEntries.id, id), viewer.seesUnpublished ? notOfDeletedArticle : entryVisibleTo(viewer)))
     .limit(1);
   return row && withArticle(row);
 }

@@ -97,22 +97,25 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
       occurredAt?: string;
       locale?: string;
     }) {
-      let liveAt: Date | null = new Date();
-      let occurredAt = input.occurredAt ? new Date(input.occurredAt) : new Date();
-      let locale = input.locale ?? defaults.locale;
-      if (input.articleId) {
-        const article = await articlesRepo.findArticle(db, articlesRepo.byId(input.articleId), EDITORIAL);
-        if (!article) {
-          throw new AppError('UNKNOWN_REFERENCE', 'The entry names an article that does not exist.', [
-            { path: 'body.articleId', message: `no article has the id ${input.articleId}` },
-          ]);
-        }
-        // An article's entry is seen exactly when the article is.
-        liveAt = linkPublishedAt(article);
-        occurredAt = input.occurredAt ? occurredAt : (article.publishedAt ?? occurredAt);
-        locale = input.locale ?? article.locale;
-      }
       const row = await changes.write(async (tx, changed) => {
+        let liveAt: Date | null = new Date();
+        let occurredAt = input.occurredAt ? new Date(input.occurredAt) : new Date();
+        let locale = input.locale ?? defaults.locale;
+        if (input.articleId) {
+          // Read as committed and held until this entry commits: an unpublish, archive or delete
+          // of the article waits for it and then hides the entry with the article's others, or
+          // went first and is what this read sees. Either way the entry is seen exactly when the
+          // article is.
+          const article = await articlesRepo.findArticleHeld(tx, input.articleId, 'share');
+          if (!article) {
+            throw new AppError('UNKNOWN_REFERENCE', 'The entry names an article that does not exist.', [
+              { path: 'body.articleId', message: `no article has the id ${input.articleId}` },
+            ]);
+          }
+          liveAt = linkPublishedAt(article);
+          occurredAt = input.occurredAt ? occurredAt : (article.publishedAt ?? occurredAt);
+          locale = input.locale ?? article.locale;
+        }
         const inserted = await repo.insertEntry(tx, {
           occurredAt,
           locale,
