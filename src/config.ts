@@ -56,6 +56,29 @@ const corsOrigins = z.string().transform((value, ctx): '*' | string[] => {
   return origins;
 });
 
+const EMBED_HOSTS_MESSAGE = 'must be a comma-separated list of host names such as www.youtube.com';
+
+/**
+ * Host names embed blocks may point at, each as the URL parser writes it (lowercase, punycode);
+ * unset: any host. Exact names: a subdomain is its own entry.
+ */
+const embedHosts = z.string().transform((value, ctx): string[] => {
+  const hosts: string[] = [];
+  for (const item of value.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const url = /^[^/\\?#@:\s]+$/.test(item) && URL.canParse(`https://${item}`) ? new URL(`https://${item}`) : null;
+    if (!url) {
+      ctx.addIssue({ code: 'custom', message: `${EMBED_HOSTS_MESSAGE}; "${item}" is not one` });
+      return z.NEVER;
+    }
+    hosts.push(url.hostname);
+  }
+  if (hosts.length === 0) {
+    ctx.addIssue({ code: 'custom', message: EMBED_HOSTS_MESSAGE });
+    return z.NEVER;
+  }
+  return hosts;
+});
+
 const TRUST_PROXY_MESSAGE =
   'must be true, false, or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)';
 const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -126,6 +149,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW: duration.default(60_000),
   TRUST_PROXY: trustProxy.default(false),
   CORS_ORIGINS: corsOrigins.default(() => []),
+  EMBED_HOSTS: embedHosts.optional(),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
   HEADERS_TIMEOUT_MS: positiveInt(10_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),

@@ -33,7 +33,7 @@ const anyText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\uFEFF', '\u202E', '../..', '%00', "'; drop table articles; --", '<script>x</script>', '{{7*7}}', 'client/title.list_title'),
+  fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', 'b\udc00a', '\uFEFF', '\u202E', '../..', '%00', "'; drop table articles; --", '<script>x</script>', '{{7*7}}', 'client/title.list_title'),
 );
 
 /** Strings whose size is junk: empty, blank, or long. */
@@ -92,8 +92,10 @@ function invalidObjectBody(op: ApiOperation, ctx: FuzzContext): fc.Arbitrary<str
     const field = fc.constantFrom(...names);
     breakers.push(
       field.chain((name) => wrongTypeValue(properties[name]).map((value) => JSON.stringify({ ...base, [name]: value }))),
-      // A NUL anywhere is refused before validation; PostgreSQL could not store it.
-      fc.tuple(field, fc.string({ maxLength: 10 })).map(([name, text]) => JSON.stringify({ ...base, [name]: `${text}\u0000${text}` })),
+      // A NUL or a lone surrogate anywhere is refused before validation; PostgreSQL could not store either.
+      fc
+        .tuple(field, fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\ud800', '\udfff'))
+        .map(([name, text, bad]) => JSON.stringify({ ...base, [name]: `${text}${bad}${text}` })),
     );
     const bounded = names.filter((name) => (properties[name]?.minLength ?? 0) >= 1 || properties[name]?.maxLength !== undefined);
     if (bounded.length > 0) {

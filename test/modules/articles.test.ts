@@ -58,7 +58,7 @@ t.test('inline HTML is sanitised on write; bodyHtml is rendered on request', asy
       { type: 'list', style: 'bullet', items: ['one', '<strong>two</strong>'] },
     ],
   });
-  t.equal(article.body[0]?.text, 'Hi bad <a href="https://x.test">ok</a> <strong>b</strong>');
+  t.equal(article.body[0]?.text, 'Hi bad <a href="https://x.test/">ok</a> <strong>b</strong>');
   const { etag } = await act(article.id, 'publish', `"v${article.version}"`);
   t.ok(etag);
   const html = json<Article>(await app.inject({ url: `/v1/articles/${article.id}?format=html` }));

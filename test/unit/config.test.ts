@@ -184,6 +184,17 @@ t.test('CORS_ORIGINS is *, or a list of origins; unset allows none', async (t) =
   t.match(problemsOf(t, { CORS_ORIGINS: 'https://a.example, ftp://b.example' }), [/^CORS_ORIGINS: .*"ftp:\/\/b\.example"/]);
 });
 
+t.test('EMBED_HOSTS is a list of host names, normalised; unset allows any host', async (t) => {
+  t.equal(loadConfig({}).EMBED_HOSTS, undefined);
+  t.equal(loadConfig({ EMBED_HOSTS: '  ' }).EMBED_HOSTS, undefined, 'blank is unset');
+  t.same(loadConfig({ EMBED_HOSTS: 'www.youtube.com, Player.Vimeo.com,,' }).EMBED_HOSTS, ['www.youtube.com', 'player.vimeo.com']);
+  t.same(loadConfig({ EMBED_HOSTS: 'відео.укр' }).EMBED_HOSTS, ['xn--b1aed0b0h.xn--j1amh'], 'as the URL parser writes the host');
+  t.match(problemsOf(t, { EMBED_HOSTS: ',' }), [/^EMBED_HOSTS: must be a comma-separated list of host names/]);
+  for (const bad of ['https://www.youtube.com', 'youtube.com/embed', 'youtube.com:443', 'user@youtube.com', 'you tube.com']) {
+    t.match(problemsOf(t, { EMBED_HOSTS: `vimeo.com, ${bad}` }), [/^EMBED_HOSTS: .* is not one/], bad);
+  }
+});
+
 t.test('TRUST_PROXY is true, false or a list of proxy addresses; never a hop count', async (t) => {
   t.equal(loadConfig({}).TRUST_PROXY, false);
   t.equal(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY, true);

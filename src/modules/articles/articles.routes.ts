@@ -49,7 +49,10 @@ const writeDocs = (summary: string, operationId: string, description: string) =>
 
 export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.database.db;
-  const articles = articlesService(db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE });
+  const articles = articlesService(db, app.contentChanges, {
+    locale: app.config.DEFAULT_LOCALE,
+    embedHosts: app.config.EMBED_HOSTS,
+  });
   const sendArticle = (reply: { resourceVersion: number | null }, article: z.input<typeof Article>) => {
     reply.resourceVersion = article.version;
     return article;

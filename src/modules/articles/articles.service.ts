@@ -9,7 +9,7 @@ import { slugify } from '../../lib/slug.js';
 import { articleNotFound, articleWire } from './articles.read.js';
 import * as repo from './articles.repository.js';
 import type { ArticleCreateInput, ArticleUpdateInput, ArticleWire } from './articles.schemas.js';
-import { bodyText, type Block } from './blocks.js';
+import { bodyText, embedsOutside, type Block } from './blocks.js';
 import { EDITORIAL } from './visibility.js';
 import { syncArticleEntries } from '../timeline/timeline.repository.js';
 
@@ -88,7 +88,20 @@ function markArticleChanged(
 /** A new article with neither tags nor "Read also" links to nothing: no query needed to know. */
 const NO_LINKS: repo.ArticleLinks = { tags: [], related: [], inTimeline: false };
 
-export function articlesService(db: Database, changes: ContentChanges, defaults: { locale: string }) {
+/** EMBED_HOSTS: embed blocks from any other host are refused; absent, any host is allowed. */
+function checkEmbedHosts(body: Block[] | undefined, hosts: ReadonlySet<string> | null): void {
+  if (!body || !hosts) return;
+  const errors = embedsOutside(body, hosts);
+  if (errors.length > 0) throw new AppError('VALIDATION_FAILED', 'Some embeds are from hosts this newsroom does not allow.', errors);
+}
+
+export function articlesService(
+  db: Database,
+  changes: ContentChanges,
+  defaults: { locale: string; embedHosts?: readonly string[] },
+) {
+  const embedHosts = defaults.embedHosts ? new Set(defaults.embedHosts) : null;
+
   /** Saves the revision of a change and answers the article as editors now see it. */
   async function saveRevision(tx: Database, row: repo.ArticleRow, links: repo.ArticleLinks, author: Author): Promise<ArticleWire> {
     const snapshot = await articleWire(tx, { ...row, tags: links.tags, related: links.related }, EDITORIAL);
@@ -169,6 +182,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
 
   return {
     async create(input: ArticleCreateInput, author: Author): Promise<ArticleWire> {
+      checkEmbedHosts(input.body, embedHosts);
       const locale = input.locale ?? defaults.locale;
       const slug = input.slug ?? slugify(input.title);
       if (slug === '') {
@@ -213,6 +227,7 @@ export function articlesService(db: Database, changes: ContentChanges, defaults:
     },
 
     async update(id: string, versions: number[], patch: ArticleUpdateInput, author: Author): Promise<ArticleWire> {
+      checkEmbedHosts(patch.body, embedHosts);
       return changes.write(async (tx, changed) => {
         const current = await repo.findArticleHeld(tx, id, 'no key update');
         if (!current) throw articleNotFound(id);

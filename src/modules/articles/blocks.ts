@@ -1,12 +1,27 @@
 import { z } from 'zod';
+import type { FieldError } from '../../http/app-error.js';
 import { Uuid } from '../../http/common.schemas.js';
 import { escapeHtml, inlineToText, sanitizeInline } from './inline-html.js';
 
-const MAX_BLOCKS = 500;
-const MAX_INLINE_LENGTH = 20_000;
+/**
+ * Limits on what one body may hold. Sanitising costs time in proportion to the markup, so the
+ * inline text of a body is capped as a whole, and checked before any block is sanitised.
+ */
+const BODY_LIMITS = {
+  blocks: 500,
+  /** All the inline HTML of a body together: paragraphs, headings, quotes, list items, captions. */
+  inlineText: 100_000,
+  paragraphText: 10_000,
+  headingText: 300,
+  listItems: 200,
+  listItemText: 2_000,
+  captionText: 1_000,
+} as const;
+
+const URL_MAX_LENGTH = 2_000;
 
 /** Inline text: sanitised on the way in; what is stored and returned is the clean form. */
-const InlineText = (max = MAX_INLINE_LENGTH) =>
+const InlineText = (max: number) =>
   z
     .string()
     .min(1)
@@ -19,41 +34,60 @@ const InlineText = (max = MAX_INLINE_LENGTH) =>
       }
       return clean;
     })
-    .meta({ description: 'Inline HTML: only <a href> (http, https, mailto), <strong>, <em> and <br> are kept' });
+    .meta({
+      description:
+        'Inline HTML: only <a href>, <strong>, <em> and <br> are kept. A link keeps its text but loses the link ' +
+        'unless its target is an absolute http, https or mailto URL without a user name or password.',
+    });
 
 const PlainText = (max: number) => z.string().trim().min(1).max(max);
 
-export const HttpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
-  .max(2000)
-  .meta({ example: 'https://example.com/photo.jpg' });
+function hasCredentials(href: string): boolean {
+  if (!URL.canParse(href)) return false; // reported as not a URL
+  const url = new URL(href);
+  return url.username !== '' || url.password !== '';
+}
 
-const Paragraph = z.strictObject({ type: z.literal('paragraph'), text: InlineText() });
+/** Parsed by the WHATWG URL parser and stored as it normalises it (trimmed; spaces, quotes and <> percent-encoded). */
+export const HttpUrl = z
+  .url({ protocol: /^https?$/, normalize: true, error: 'must be an http or https URL' })
+  .max(URL_MAX_LENGTH)
+  .refine((href) => !hasCredentials(href), 'must not contain a user name or password')
+  .meta({
+    example: 'https://example.com/photo.jpg',
+    description: 'An absolute http(s) URL without a user name or password; stored as the WHATWG URL parser normalises it',
+  });
+
+const Paragraph = z.strictObject({ type: z.literal('paragraph'), text: InlineText(BODY_LIMITS.paragraphText) });
 const Heading = z.strictObject({
   type: z.literal('heading'),
   level: z.union([z.literal(2), z.literal(3), z.literal(4)]),
-  text: InlineText(300),
+  text: InlineText(BODY_LIMITS.headingText),
 });
 const Quote = z.strictObject({
   type: z.literal('quote'),
-  text: InlineText(),
+  text: InlineText(BODY_LIMITS.paragraphText),
   attribution: PlainText(300).optional(),
 });
 const List = z.strictObject({
   type: z.literal('list'),
   style: z.enum(['bullet', 'ordered']),
-  items: z.array(InlineText(5000)).min(1).max(200),
+  items: z.array(InlineText(BODY_LIMITS.listItemText)).min(1).max(BODY_LIMITS.listItems),
 });
 const Image = z.strictObject({
   type: z.literal('image'),
   url: HttpUrl,
   alt: z.string().trim().max(500),
-  caption: InlineText(1000).optional(),
+  caption: InlineText(BODY_LIMITS.captionText).optional(),
   credit: PlainText(300).optional(),
 });
 const Embed = z.strictObject({
   type: z.literal('embed'),
-  url: HttpUrl,
+  url: HttpUrl.meta({
+    description:
+      'An absolute http(s) URL without a user name or password, stored normalised; when the newsroom restricts ' +
+      'embed hosts, its host must be one of them',
+  }),
   provider: PlainText(100).optional(),
 });
 const RelatedInput = z.strictObject({ type: z.literal('related'), articleId: Uuid });
@@ -61,7 +95,33 @@ const RelatedInput = z.strictObject({ type: z.literal('related'), articleId: Uui
 export const BlockInput = z
   .discriminatedUnion('type', [Paragraph, Heading, Quote, List, Image, Embed, RelatedInput])
   .meta({ id: 'BlockWrite' });
-export const BodyInput = z.array(BlockInput).max(MAX_BLOCKS);
+
+/** The length of all inline text in blocks as sent, before any is sanitised. */
+function inlineTextLength(blocks: unknown[]): number {
+  let total = 0;
+  for (const block of blocks) {
+    if (block === null || typeof block !== 'object') continue;
+    const { text, caption, items } = block as Record<string, unknown>;
+    for (const value of [text, caption, ...(Array.isArray(items) ? items : [])]) {
+      if (typeof value === 'string') total += value.length;
+    }
+  }
+  return total;
+}
+
+export const BodyInput = z
+  .preprocess((blocks, ctx) => {
+    // Over the block limit the array's own check answers, without this walk.
+    if (Array.isArray(blocks) && blocks.length <= BODY_LIMITS.blocks && inlineTextLength(blocks) > BODY_LIMITS.inlineText) {
+      ctx.addIssue({ code: 'custom', message: `the inline text of all blocks together must be at most ${BODY_LIMITS.inlineText} characters` });
+    }
+    return blocks;
+  }, z.array(BlockInput).max(BODY_LIMITS.blocks))
+  .meta({
+    description:
+      `At most ${BODY_LIMITS.blocks} blocks, whose inline text (paragraphs, headings, quotes, list items, captions) ` +
+      `together is at most ${BODY_LIMITS.inlineText} characters as sent`,
+  });
 
 export type Block = z.output<typeof BlockInput>;
 
@@ -92,6 +152,17 @@ export const BlockOutput = z
 
 export type BlockWire = z.input<typeof BlockOutput>;
 export type ArticleRefWire = z.input<typeof ArticleRef>;
+
+/** Embed blocks whose host is not in `hosts` (EMBED_HOSTS), as errors naming each one. */
+export function embedsOutside(body: Block[], hosts: ReadonlySet<string>): FieldError[] {
+  const errors: FieldError[] = [];
+  body.forEach((block, i) => {
+    if (block.type !== 'embed') return;
+    const host = new URL(block.url).hostname;
+    if (!hosts.has(host)) errors.push({ path: `body.body.${i}.url`, message: `embeds from ${host} are not allowed here` });
+  });
+  return errors;
+}
 
 export function relatedArticleIds(body: Block[]): string[] {
   return [...new Set(body.flatMap((block) => (block.type === 'related' ? [block.articleId] : [])))];

@@ -1,10 +1,24 @@
 import sanitizeHtml from 'sanitize-html';
 
+const LINK_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
+
 /**
- * Inline text in article blocks may carry only links (http, https, mailto), bold, italics and
- * line breaks. Everything else is removed on write and the clean form is what we store, so every
- * reader gets the same safe markup. Disallowed tags are dropped with their text kept; script and
- * style contents are dropped whole.
+ * A link's target as the WHATWG URL parser normalises it, or null: relative targets (`/x`,
+ * `x.html`, `//host`, `#frag`), other schemes and targets with a user name or password are not
+ * links we keep.
+ */
+export function linkTarget(href: string): string | null {
+  if (!URL.canParse(href)) return null;
+  const url = new URL(href);
+  if (!LINK_PROTOCOLS.has(url.protocol) || url.username !== '' || url.password !== '') return null;
+  return url.href;
+}
+
+/**
+ * Inline text in article blocks may carry only links (absolute http, https, mailto), bold, italics
+ * and line breaks. Everything else is removed on write and the clean form is what we store, so
+ * every reader gets the same safe markup. Disallowed tags are dropped with their text kept; script
+ * and style contents are dropped whole; a link whose target is not kept is unwrapped.
  */
 const INLINE_POLICY: sanitizeHtml.IOptions = {
   allowedTags: ['a', 'strong', 'em', 'br'],
@@ -17,6 +31,10 @@ const INLINE_POLICY: sanitizeHtml.IOptions = {
   transformTags: {
     b: 'strong',
     i: 'em',
+    a: (tagName, attribs): sanitizeHtml.Tag => {
+      const href = attribs.href === undefined ? null : linkTarget(attribs.href);
+      return { tagName, attribs: href === null ? {} : { href } };
+    },
   },
 };
 
@@ -26,14 +44,18 @@ export function sanitizeInline(html: string): string {
   return clean.replace(/<a>([\s\S]*?)<\/a>/g, '$1');
 }
 
-/** The visible text of inline HTML, for search and plain-text consumers. */
-export function inlineToText(html: string): string {
-  return sanitizeHtml(html.replace(/<br\s*\/?>/gi, ' '), { allowedTags: [], allowedAttributes: {} })
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
+const HTML_UNESCAPES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/**
+ * The visible text of inline HTML that `sanitizeInline` made, for search and plain-text
+ * consumers. Clean markup has `<` and `>` only around its tags and no entities but these, so
+ * no second parse is needed.
+ */
+export function inlineToText(cleanHtml: string): string {
+  return cleanHtml
+    .replace(/<br\s*\/?>/gi, ' ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => HTML_UNESCAPES[entity] ?? entity)
     .replace(/\s+/g, ' ')
     .trim();
 }
