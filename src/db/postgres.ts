@@ -10,6 +10,7 @@ import {
 } from './migrations.js';
 import { listenForNotifications } from './postgres-listener.js';
 import { releaseConnectionsOnFailure } from './postgres-transactions.js';
+import { statementBoundedClient } from './statement-bounded-client.js';
 import * as schema from './schema/index.js';
 
 export interface PostgresOptions {
@@ -20,7 +21,7 @@ export interface PostgresOptions {
 
 /*
  * Timeouts: an outage or a stuck query must become a quick 503 with Retry-After, never a request
- * that hangs while the pool fills up behind it. Lede's statements take milliseconds (NOTES.md).
+ * that hangs while the pool fills up behind it. Lede's statements take milliseconds.
  */
 /**
  * Waiting for a connection, new or from a full pool. A refused connection fails at once; this
@@ -64,6 +65,7 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     application_name: 'lede',
+    Client: statementBoundedClient(),
   });
   // An idle client losing its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection.

@@ -6,20 +6,58 @@ export type Bind = (name: string, value: unknown) => unknown;
 export const inline: Bind = (_name, value) => value;
 export const placeholder: Bind = (name) => sql.placeholder(name);
 
+/** Row counts a prepared page query asks for: a page's limit plus one, rounded up to one of these. */
+const LIMIT_BUCKETS = [11, 21, 51, 101];
+
+/**
+ * The LIMIT a prepared statement runs with for `rows` wanted: a few fixed values rather than any
+ * of 100 (each its own statement), and inlined rather than a parameter, whose generic plan once
+ * switched to parallel workers. The caller drops the rows beyond `rows`.
+ */
+export function limitBucket(rows: number): number {
+  return LIMIT_BUCKETS.find((bucket) => bucket >= rows) ?? rows;
+}
+
+/** Tag filters without repeats: "all of these tags" is the same question with a slug twice. */
+export function distinctTags(slugs: string[] | undefined): string[] {
+  return slugs ? [...new Set(slugs)] : [];
+}
+
+/** One tag, or several (one statement for any number, the slugs bound as an array), or none. */
+export function tagsShape(slugs: string[] | undefined): string {
+  const count = distinctTags(slugs).length;
+  return count > 1 ? 'n' : String(count);
+}
+
+/**
+ * Query shapes kept built per database (or transaction). Client input picks the shape (which
+ * filters are present, how many tags, the limit), so the copy is bounded; a shape that fell out is
+ * built again on its next use, with the same statement name and text.
+ */
+export const MAX_KEPT_SHAPES = 256;
+
 /**
  * Prepared statements built once per database (or transaction) and query shape: building SQL
  * with drizzle cost more CPU than PostgreSQL spent running it (docs/performance.md). The shape
  * key must cover everything that changes the SQL text, the limit included, so each statement
  * always runs with one limit; its plans were checked at full size after repeated executions.
- * `name` prefixes the statement names PostgreSQL sees.
+ * `name` prefixes the statement names PostgreSQL sees; each connection keeps a bounded number of
+ * them (statement-bounded-client.ts).
  */
-export function preparedStatements<Statement>(name: string) {
+export function preparedStatements<Statement>(name: string, maxShapes = MAX_KEPT_SHAPES) {
   const byDatabase = new WeakMap<Database, Map<string, Statement>>();
   return (db: Database, shape: string, prepare: (statementName: string) => Statement): Statement => {
     let byShape = byDatabase.get(db);
     if (!byShape) byDatabase.set(db, (byShape = new Map()));
     let statement = byShape.get(shape);
-    if (!statement) byShape.set(shape, (statement = prepare(`${name}_${shape}`)));
+    if (statement) {
+      // Most recently used last: a Map keeps insertion order, so the first key is the oldest.
+      byShape.delete(shape);
+    } else {
+      statement = prepare(`${name}_${shape}`);
+      if (byShape.size >= maxShapes) byShape.delete(byShape.keys().next().value as string);
+    }
+    byShape.set(shape, statement);
     return statement;
   };
 }

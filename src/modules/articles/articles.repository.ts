@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { type Bind, placeholder, preparedStatements } from '../../db/prepared.js';
+import { type Bind, distinctTags, limitBucket, placeholder, preparedStatements, tagsShape } from '../../db/prepared.js';
 import {
   articleRelated,
   articleRevisions,
@@ -322,10 +322,16 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
   if (options.label) conditions.push(sql`${articles.label} = ${bind('label', options.label)}`);
   if (options.publishedAfter) conditions.push(sql`${articles.publishedAt} > ${bind('publishedAfter', options.publishedAfter.toISOString())}`);
   if (options.publishedBefore) conditions.push(sql`${articles.publishedAt} < ${bind('publishedBefore', options.publishedBefore.toISOString())}`);
-  (options.tagSlugs ?? []).forEach((slug, i) => {
+  const tagSlugs = distinctTags(options.tagSlugs);
+  if (tagSlugs.length === 1) {
     conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${articles.id} and ${tags.slug} = ${bind(`tag${i}`, slug)} and ${tags.locale} = ${articles.locale})`);
-  });
+      where ${articleTags.articleId} = ${articles.id} and ${tags.slug} = ${bind('tag0', tagSlugs[0])} and ${tags.locale} = ${articles.locale})`);
+  } else if (tagSlugs.length > 1) {
+    // All of several tags: one subquery whatever their number, so the statement (and what the
+    // planner works through) does not grow with each tag a client adds.
+    conditions.push(sql`(select count(distinct ${tags.slug}) from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
+      where ${articleTags.articleId} = ${articles.id} and ${tags.locale} = ${articles.locale} and ${tags.slug} = any(${bind('tags', tagSlugs)}::text[])) = ${bind('tagCount', tagSlugs.length)}::int`);
+  }
   if (search) conditions.push(sql`${articles.search} @@ ${search}`);
   const after = options.after;
   if (after) {
@@ -356,7 +362,7 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
 export function usesTagLinks(options: ListOptions): boolean {
   return (
     !options.viewer.seesUnpublished &&
-    options.tagSlugs?.length === 1 &&
+    distinctTags(options.tagSlugs).length === 1 &&
     !options.q &&
     (options.status === undefined || options.status === 'published') &&
     !options.section &&
@@ -417,7 +423,9 @@ function listValues(options: ListOptions): Record<string, unknown> {
     afterId: options.after?.id,
     afterRank: options.after?.rank ?? '0',
   };
-  (options.tagSlugs ?? []).forEach((slug, i) => (values[`tag${i}`] = slug));
+  const tagSlugs = distinctTags(options.tagSlugs);
+  if (tagSlugs.length === 1) values.tag0 = tagSlugs[0];
+  else if (tagSlugs.length > 1) Object.assign(values, { tags: tagSlugs, tagCount: tagSlugs.length });
   return values;
 }
 
@@ -435,7 +443,7 @@ function listShape(options: ListOptions): string {
     has(options.publishedBefore),
     has(options.after),
     options.includeBody ? 'b' : '-',
-    options.tagSlugs?.length ?? 0,
+    tagsShape(options.tagSlugs),
     options.limit,
   ].join('_');
 }
@@ -444,12 +452,13 @@ type PreparedList = ReturnType<ReturnType<typeof listQuery>['prepare']>;
 const preparedLists = preparedStatements<PreparedList>('lede_articles');
 
 export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
-  const prepared = preparedLists(db, listShape(options), (name) => {
-    const query = usesTagLinks(options) ? (tagLinksQuery(db, options, placeholder) as unknown as ReturnType<typeof listQuery>) : listQuery(db, options, placeholder);
+  const bucketed = { ...options, limit: limitBucket(options.limit) };
+  const prepared = preparedLists(db, listShape(bucketed), (name) => {
+    const query = usesTagLinks(bucketed) ? (tagLinksQuery(db, bucketed, placeholder) as unknown as ReturnType<typeof listQuery>) : listQuery(db, bucketed, placeholder);
     return query.prepare(name);
   });
-  const rows = await prepared.execute(listValues(options));
-  return rows as unknown as ArticleListRow[];
+  const rows = (await prepared.execute(listValues(options))) as unknown as ArticleListRow[];
+  return rows.length > options.limit ? rows.slice(0, options.limit) : rows;
 }
 
 export async function insertRevision(

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { type Bind, inline, placeholder, preparedStatements } from '../../db/prepared.js';
+import { type Bind, distinctTags, inline, limitBucket, placeholder, preparedStatements, tagsShape } from '../../db/prepared.js';
 import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { timelineEntries } from '../../db/schema/timeline.js';
@@ -61,10 +61,15 @@ export function entriesQuery(db: Database, query: TimelineQuery, bind: Bind = in
   if (query.label) conditions.push(sql`coalesce(${timelineEntries.label}, ${articles.label}) = ${bind('label', query.label)}`);
   if (query.before) conditions.push(sql`${timelineEntries.occurredAt} < ${bind('before', query.before.toISOString())}::timestamptz`);
   if (query.after) conditions.push(sql`${timelineEntries.occurredAt} > ${bind('after', query.after.toISOString())}::timestamptz`);
-  (query.tagSlugs ?? []).forEach((slug, i) => {
+  const tagSlugs = distinctTags(query.tagSlugs);
+  if (tagSlugs.length === 1) {
     conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = ${bind(`tag${i}`, slug)})`);
-  });
+      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = ${bind('tag0', tagSlugs[0])})`);
+  } else if (tagSlugs.length > 1) {
+    // All of several tags in one subquery, as article lists do.
+    conditions.push(sql`(select count(distinct ${tags.slug}) from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
+      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = any(${bind('tags', tagSlugs)}::text[])) = ${bind('tagCount', tagSlugs.length)}::int`);
+  }
   if (query.cursor) {
     const { occurredAt, id } = query.cursor;
     conditions.push(
@@ -89,7 +94,9 @@ function placeholderValues(query: TimelineQuery): Record<string, unknown> {
     cursorAt: query.cursor?.occurredAt.toISOString(),
     cursorId: query.cursor?.id,
   };
-  (query.tagSlugs ?? []).forEach((slug, i) => (values[`tag${i}`] = slug));
+  const tagSlugs = distinctTags(query.tagSlugs);
+  if (tagSlugs.length === 1) values.tag0 = tagSlugs[0];
+  else if (tagSlugs.length > 1) Object.assign(values, { tags: tagSlugs, tagCount: tagSlugs.length });
   return values;
 }
 
@@ -103,7 +110,7 @@ function shapeOf(query: TimelineQuery): string {
     has(query.before),
     has(query.after),
     has(query.cursor),
-    query.tagSlugs?.length ?? 0,
+    tagsShape(query.tagSlugs),
     query.limit,
   ].join('');
 }
@@ -112,9 +119,10 @@ type PreparedPage = ReturnType<ReturnType<typeof entriesQuery>['prepare']>;
 const preparedPages = preparedStatements<PreparedPage>('lede_timeline');
 
 export async function listEntries(db: Database, query: TimelineQuery): Promise<EntryWithArticle[]> {
-  const prepared = preparedPages(db, shapeOf(query), (name) => entriesQuery(db, query, placeholder).prepare(name));
+  const bucketed = { ...query, limit: limitBucket(query.limit) };
+  const prepared = preparedPages(db, shapeOf(bucketed), (name) => entriesQuery(db, bucketed, placeholder).prepare(name));
   const rows = await prepared.execute(placeholderValues(query));
-  return rows.map(withArticle);
+  return (rows.length > query.limit ? rows.slice(0, query.limit) : rows).map(withArticle);
 }
 
 export async function findEntry(db: Database, id: string, viewer: Viewer): Promise<EntryWithArticle | undefined> {
