@@ -101,7 +101,7 @@ t.test('900 list requests of distinct shapes grow the backends by less than 60 M
   let requests = 0;
   for (let i = 0; i < 900; i += 10) {
     const responses = await Promise.all(urls.slice(i, i + 10).map((url) => app.inject({ url })));
-    for (const response of responses) t.equal(response.statusCode, 200) || t.fail(response.body);
+    for (const response of responses) if (response.statusCode !== 200) t.fail(response.body);
     requests += responses.length;
   }
   t.equal(requests, 900);
