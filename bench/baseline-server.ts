@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
-import { Feed } from 'feed';
 import pg from 'pg';
+import { renderFeed } from '../src/modules/feeds/feed-formats.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const app = Fastify({ logger: false });
@@ -68,12 +68,19 @@ app.get<{ Querystring: { limit?: string; beforeTime?: string; beforeId?: string 
 
 app.get('/feed.rss', async (_request, reply) => {
   const { rows } = await pool.query(`select id, slug, title, lead, body, published_at from articles where ${LIVE} order by published_at desc, id desc limit 50`);
-  const feed = new Feed({ title: 'Latest articles', id: 'http://localhost/', link: 'http://localhost/', copyright: '' });
-  for (const row of rows) {
-    const html = (row.body as { text: string }[]).map((block) => `<p>${block.text}</p>`).join('\n');
-    feed.addItem({ id: row.id, title: row.title, link: `http://localhost/articles/${row.slug}`, description: row.lead, content: html, date: row.published_at });
-  }
-  return reply.type('application/rss+xml').send(feed.rss2());
+  const items = rows.map((row) => ({
+    id: row.id,
+    title: row.title,
+    link: `http://localhost/articles/${row.slug}`,
+    date: row.published_at,
+    summary: row.lead ?? undefined,
+    contentHtml: (row.body as { text: string }[]).map((block) => `<p>${block.text}</p>`).join('\n'),
+    authors: [],
+  }));
+  // The same XML writer as Lede's feeds, so the yardstick does the same rendering work.
+  const selfLinks = { rss: 'http://localhost/feed.rss', atom: 'http://localhost/feed.atom', json: 'http://localhost/feed.json' };
+  const feed = { title: 'Latest articles', link: 'http://localhost/', selfLinks, language: 'en', updated: rows[0]?.published_at ?? new Date(0), items };
+  return reply.type('application/rss+xml').send(renderFeed(feed, 'rss'));
 });
 
 app.post<{ Body: { title: string } }>('/articles', async (request, reply) => {

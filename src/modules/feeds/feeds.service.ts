@@ -1,13 +1,11 @@
-import { Feed } from 'feed';
 import type { Database } from '../../db/database.js';
 import { latestWithHtml } from '../articles/articles.read.js';
 import { ANONYMOUS } from '../articles/visibility.js';
 import * as timelineRepo from '../timeline/timeline.repository.js';
 import { entryWire } from '../timeline/timeline.service.js';
-import { type FeedFormat, renderFeed } from './feed-formats.js';
+import { type FeedDocument, type FeedFormat, type FeedItem, renderFeed } from './feed-formats.js';
 
 export const FEED_SIZE = 50;
-const GENERATOR = 'Lede';
 
 export interface FeedSettings {
   baseUrl: string;
@@ -36,29 +34,27 @@ export function feedsService(db: Database, settings: FeedSettings) {
       const scope = filters.tag ? ` tagged ${filters.tag}` : filters.section ? ` in ${filters.section}` : '';
       const query = new URLSearchParams(Object.entries({ ...filters, locale }).filter((e): e is [string, string] => Boolean(e[1])));
       const links = selfLinks(settings.baseUrl, 'articles', query.toString());
-      const feed = new Feed({
-        title: `Latest articles${scope}`,
-        id: links[format],
-        link: `${settings.baseUrl}/v1/articles?${query}`,
-        language: locale,
-        updated: articles[0]?.publishedAt ?? new Date(0),
-        generator: GENERATOR,
-        copyright: '',
-        feedLinks: links,
-      });
-      for (const article of articles) {
-        feed.addItem({
+      const items = articles.map(
+        (article): FeedItem => ({
           id: `urn:uuid:${article.id}`,
           title: article.title,
           link: articleUrl(settings.baseUrl, article.slug, article.locale),
-          description: article.lead ?? undefined,
-          content: article.html,
           date: article.publishedAt ?? article.createdAt,
-          category: article.tags.map((tag) => ({ name: tag.name, term: tag.slug })),
-          ...(article.byline ? { author: [{ name: article.byline }] } : {}),
-        });
-      }
-      return { body: renderFeed(feed, format, locale), ids: articles.map((article) => article.id) };
+          summary: article.lead ?? undefined,
+          contentHtml: article.html,
+          authors: article.byline ? [article.byline] : [],
+          categories: article.tags.map((tag) => ({ label: tag.name, term: tag.slug })),
+        }),
+      );
+      const feed: FeedDocument = {
+        title: `Latest articles${scope}`,
+        link: `${settings.baseUrl}/v1/articles?${query}`,
+        selfLinks: links,
+        language: locale,
+        updated: articles[0]?.publishedAt ?? new Date(0),
+        items,
+      };
+      return { body: renderFeed(feed, format), ids: articles.map((article) => article.id) };
     },
 
     /** The latest-news timeline as a feed: each entry links to its article, its url, or itself. */
@@ -66,28 +62,27 @@ export function feedsService(db: Database, settings: FeedSettings) {
       const locale = filters.locale ?? settings.locale;
       const entries = await timelineRepo.listEntries(db, { viewer: ANONYMOUS, locale, limit: FEED_SIZE });
       const links = selfLinks(settings.baseUrl, 'timeline', `locale=${encodeURIComponent(locale)}`);
-      const feed = new Feed({
-        title: 'Latest news',
-        id: links[format],
-        link: `${settings.baseUrl}/v1/timeline?locale=${encodeURIComponent(locale)}`,
-        language: locale,
-        updated: entries[0]?.occurredAt ?? new Date(0),
-        generator: GENERATOR,
-        copyright: '',
-        feedLinks: links,
-      });
-      for (const entry of entries.map(entryWire)) {
+      const items = entries.map(entryWire).map((entry): FeedItem => {
         const link = entry.article
           ? articleUrl(settings.baseUrl, entry.article.slug, entry.locale)
           : (entry.url ?? `${settings.baseUrl}/v1/timeline/${entry.id}`);
-        feed.addItem({
+        return {
           id: `urn:uuid:${entry.id}`,
           title: entry.label ? `${entry.label.toUpperCase()}: ${entry.title}` : entry.title,
           link,
           date: new Date(entry.occurredAt),
-        });
-      }
-      return { body: renderFeed(feed, format, locale), ids: entries.map((entry) => entry.id) };
+          authors: [],
+        };
+      });
+      const feed: FeedDocument = {
+        title: 'Latest news',
+        link: `${settings.baseUrl}/v1/timeline?locale=${encodeURIComponent(locale)}`,
+        selfLinks: links,
+        language: locale,
+        updated: entries[0]?.occurredAt ?? new Date(0),
+        items,
+      };
+      return { body: renderFeed(feed, format), ids: entries.map((entry) => entry.id) };
     },
   };
 }
