@@ -50,9 +50,48 @@ export function versionsInIfMatch(header: string): number[] {
   return versions;
 }
 
+/**
+ * Longest Surrogate-Key header sent. Proxies read a response's headers into one buffer (nginx's
+ * proxy_buffer_size is 4 KB by default) and fail the response when they overflow; an article
+ * with hundreds of references would name them all.
+ */
+export const MAX_SURROGATE_KEY_BYTES = 1_500;
+
+/**
+ * The key that stands for every key of a kind: a write that changes an article, a tag or a
+ * timeline entry also purges the list key of its kind (see the services' change marks).
+ */
+function broadKey(key: string): string {
+  if (key.startsWith('article:')) return 'articles';
+  if (key.startsWith('tag:')) return 'tags';
+  if (key.startsWith('timeline:')) return 'timeline';
+  return key;
+}
+
+/**
+ * Fits keys into the bound: the first (the resource itself) and the broad keys always stay, then
+ * as many of the others as fit; each left out is covered by its kind's broad key.
+ */
+export function boundedSurrogateKeys(keys: string[]): string[] {
+  const unique = [...new Set(keys)];
+  if (Buffer.byteLength(unique.join(' ')) <= MAX_SURROGATE_KEY_BYTES) return unique;
+  const [own, ...rest] = unique;
+  const kept = new Set<string>(own === undefined ? [] : [own]);
+  for (const key of rest) kept.add(broadKey(key));
+  let bytes = Buffer.byteLength([...kept].join(' '));
+  for (const key of rest) {
+    if (kept.has(key)) continue;
+    const cost = Buffer.byteLength(key) + 1;
+    if (bytes + cost > MAX_SURROGATE_KEY_BYTES) break;
+    kept.add(key);
+    bytes += cost;
+  }
+  return [...kept];
+}
+
 /** Names what a response contains (`Surrogate-Key`), so a CDN can purge exactly what changed. */
 export function setSurrogateKeys(reply: FastifyReply, keys: string[]): FastifyReply {
-  return reply.header('surrogate-key', keys.join(' '));
+  return reply.header('surrogate-key', boundedSurrogateKeys(keys).join(' '));
 }
 
 /** Adds a field to Vary, keeping what other layers put there (CORS adds Origin). */

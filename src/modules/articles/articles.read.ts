@@ -87,7 +87,19 @@ export async function articleWire(
   };
 }
 
-export type ArticleLookup = { article: ArticleWire; references: string[] } | { movedTo: { slug: string; locale: string } };
+/**
+ * `shows`: the other articles the response shows something of (named in Surrogate-Key);
+ * `hidesReferences`: it refers to some the viewer may not see, which may appear in it later.
+ */
+export type ArticleLookup =
+  | { article: ArticleWire; shows: string[]; hidesReferences: boolean }
+  | { movedTo: { slug: string; locale: string } };
+
+function shownReferences(article: ArticleWire): string[] {
+  const shown = new Set(article.related.map((link) => link.id));
+  for (const block of article.body) if (block.type === 'related' && block.article) shown.add(block.articleId);
+  return [...shown];
+}
 
 export async function getArticle(
   db: Database,
@@ -96,7 +108,11 @@ export async function getArticle(
 ): Promise<ArticleLookup> {
   const isId = looksLikeUuid(idOrSlug);
   const row = await repo.findArticleWithLinks(db, isId ? { id: idOrSlug } : { slug: idOrSlug, locale: options.locale }, options.viewer);
-  if (row) return { article: await articleWire(db, row, options.viewer, options.html), references: referencedArticleIds(row) };
+  if (row) {
+    const article = await articleWire(db, row, options.viewer, options.html);
+    const shows = shownReferences(article);
+    return { article, shows, hidesReferences: referencedArticleIds(row).length > shows.length };
+  }
   if (!isId) {
     // An old slug answers with the article's current one, if the reader may see that article.
     const movedId = await repo.findRedirect(db, options.locale, idOrSlug);

@@ -112,11 +112,14 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         if (request.query.format) query.set('format', request.query.format);
         return reply.code(301).header('location', `/v1/articles/${found.movedTo.slug}?${query}`).send(null);
       }
-      // Its tags' names, and every article it refers to (one going live appears in it).
+      // Its tags' names and the articles it shows; articles it refers to but hides are not named
+      // (their ids are not the public's) but covered by the list key, which every change of an
+      // article's visibility purges, so one going live appears here.
       setSurrogateKeys(reply, [
         articleSurrogateKey(found.article.id),
         ...found.article.tags.map((tag) => `tag:${tag.id}`),
-        ...found.references.map(articleSurrogateKey),
+        ...found.shows.map(articleSurrogateKey),
+        ...(found.hidesReferences ? [LIST_SURROGATE_KEY] : []),
       ]);
       return sendArticle(reply, found.article);
     },
