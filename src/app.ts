@@ -6,7 +6,9 @@ import { responseCachePlugin } from './cache/cache-plugin.js';
 import { changeFeedPlugin } from './cache/change-feed.js';
 import { databasePlugin } from './db/plugin.js';
 import { authPlugin } from './http/auth.js';
+import { authFailureLimit } from './http/auth-failures.js';
 import { cachingPlugin } from './http/caching.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { corsPlugin } from './http/cors.js';
 import { errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { inputGuardPlugin } from './http/input-guard.js';
@@ -46,6 +48,7 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 /** Builds the whole app; the caller owns listening. Closing the app closes the database. */
 export async function buildApp(config: Config, deps: AppDependencies): Promise<FastifyInstance> {
+  const hsts = config.PUBLIC_BASE_URL.startsWith('https://');
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: requestIdFrom,
@@ -63,6 +66,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
+    // What Node refuses before routing (malformed HTTP, oversize headers, timeouts): problem+json too.
+    clientErrorHandler: clientErrorHandler({ hsts, log: deps.logger }),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -86,11 +91,17 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   // Cross-cutting HTTP behaviour, in the order a request meets it.
   await app.register(errorHandlerPlugin);
   await app.register(metricsPlugin, { database: deps.database });
-  await app.register(securityHeadersPlugin, { hsts: config.PUBLIC_BASE_URL.startsWith('https://') });
+  await app.register(securityHeadersPlugin, { hsts });
   await app.register(corsPlugin, { config });
   await app.register(changeFeedPlugin, { database: deps.database });
-  const keys = keysService(deps.database.db, app.contentChanges, app.changeFeed);
-  await app.register(authPlugin, { resolveKey: (presented) => keys.resolve(presented) });
+  const keys = keysService(deps.database.db, app.contentChanges, { feed: app.changeFeed, ttlMs: config.KEY_CACHE_TTL });
+  await app.register(authPlugin, {
+    resolveKey: (presented) => keys.resolve(presented),
+    failures:
+      config.AUTH_FAILURE_LIMIT > 0
+        ? authFailureLimit(deps.database.db, { limit: config.AUTH_FAILURE_LIMIT, windowMs: config.AUTH_FAILURE_WINDOW, log: deps.logger })
+        : undefined,
+  });
   await app.register(rateLimitPlugin, { config, db: deps.database.db });
   await app.register(inputGuardPlugin);
   await app.register(cachingPlugin, { config });

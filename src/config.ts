@@ -148,6 +148,13 @@ const EnvSchema = z.object({
   RATE_LIMIT_MAX: nonNegativeInt(1000),
   RATE_LIMIT_WINDOW: duration.default(60_000),
   TRUST_PROXY: trustProxy.default(false),
+  // Failed authentications (unknown, revoked or malformed keys) per client address per window,
+  // past which keyed requests from it are 429 before any lookup; 0 turns the limit off.
+  AUTH_FAILURE_LIMIT: nonNegativeInt(20),
+  AUTH_FAILURE_WINDOW: duration.default(60_000),
+  // How long a process keeps a resolved key before reading it again (a backstop for keys revoked
+  // or deleted without an announcement, e.g. straight in SQL).
+  KEY_CACHE_TTL: duration.default(60_000),
   CORS_ORIGINS: corsOrigins.default(() => []),
   EMBED_HOSTS: embedHosts.optional(),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),

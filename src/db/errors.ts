@@ -68,6 +68,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return constraint === undefined || pgConstraint(error) === constraint;
 }
 
+export function isForeignKeyViolation(error: unknown, constraint?: string): boolean {
+  if (pgErrorCode(error) !== PG_FOREIGN_KEY_VIOLATION) return false;
+  return constraint === undefined || pgConstraint(error) === constraint;
+}
+
 /**
  * True when the database could not be reached or could not answer in time, as opposed to a
  * query it rejected: the client should retry later.

@@ -4,6 +4,7 @@
  */
 export const PROBLEMS = {
   VALIDATION_FAILED: { status: 400, title: 'The request is invalid' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
   INVALID_CURSOR: { status: 400, title: 'The cursor is invalid' },
   AUTH_REQUIRED: { status: 401, title: 'An API key is required' },
@@ -19,11 +20,13 @@ export const PROBLEMS = {
   ARTICLE_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
   INVALID_TRANSITION: { status: 409, title: 'The article cannot make this status change' },
   UNKNOWN_REFERENCE: { status: 422, title: 'The request names something that does not exist' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   PRECONDITION_FAILED: { status: 412, title: 'The resource has changed since you read it' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   PRECONDITION_REQUIRED: { status: 428, title: 'If-Match is required' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is temporarily unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;

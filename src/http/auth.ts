@@ -2,23 +2,40 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ACCESS_LEVELS, type AuthenticatedKey, roleSatisfies } from './access.js';
 import { AppError } from './app-error.js';
+import type { AuthFailureLimit } from './auth-failures.js';
 
 export interface AuthOptions {
   /** Looks a presented key up; null when it is unknown or revoked. */
   resolveKey(presented: string): Promise<AuthenticatedKey | null>;
+  /** Counts failed authentications per address and refuses past the limit; none: no limit. */
+  failures?: AuthFailureLimit;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="lede"' };
 
-function presentedKey(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (header === undefined) return null;
+/** The key in an Authorization header, or an error saying why there is none to look up. */
+function presentedKey(header: string): string | AppError {
   const match = BEARER.exec(header);
   if (!match?.[1]) {
-    throw new AppError('INVALID_API_KEY', 'Send the key as "Authorization: Bearer <key>".', undefined, WWW_AUTHENTICATE);
+    return new AppError('INVALID_API_KEY', 'Send the key as "Authorization: Bearer <key>".', undefined, WWW_AUTHENTICATE);
   }
   return match[1];
+}
+
+/** The key behind the request's Authorization header; throws when it is wrong (counting the failure). */
+async function authenticate(request: FastifyRequest, header: string, options: AuthOptions): Promise<AuthenticatedKey> {
+  const refusal = options.failures?.refusal(request);
+  if (refusal) throw refusal;
+  const presented = presentedKey(header);
+  const key = typeof presented === 'string' ? await options.resolveKey(presented) : null;
+  if (key !== null) return key;
+  const tooMany = await options.failures?.count(request);
+  if (tooMany) throw tooMany;
+  // A wrong key is an error even on a public route: silently serving it as anonymous would hide
+  // the caller's mistake (and their drafts).
+  if (presented instanceof AppError) throw presented;
+  throw new AppError('INVALID_API_KEY', 'The API key is unknown or has been revoked.', undefined, WWW_AUTHENTICATE);
 }
 
 function describeRoute(route: RouteOptions): string {
@@ -53,20 +70,18 @@ export const authPlugin = fp<AuthOptions>(
       }
     });
 
+    // Before the database closes (onClose hooks run in reverse order of registration).
+    if (options.failures) {
+      const failures = options.failures;
+      app.addHook('onClose', () => failures.close());
+    }
+
     // onRequest: refuse before the body is even read.
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
       if (access === undefined) return; // the not-found handler
-      const presented = presentedKey(request);
-      if (presented !== null) {
-        const key = await options.resolveKey(presented);
-        // A wrong key is an error even on a public route: silently serving it as anonymous
-        // would hide the caller's mistake (and their drafts).
-        if (key === null) {
-          throw new AppError('INVALID_API_KEY', 'The API key is unknown or has been revoked.', undefined, WWW_AUTHENTICATE);
-        }
-        request.apiKey = key;
-      }
+      const header = request.headers.authorization;
+      if (header !== undefined) request.apiKey = await authenticate(request, header, options);
       if (access === 'public') return;
       if (request.apiKey === null) {
         throw new AppError('AUTH_REQUIRED', `This endpoint needs a key with the ${access} role or higher.`, undefined, WWW_AUTHENTICATE);

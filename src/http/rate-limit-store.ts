@@ -67,6 +67,12 @@ export const FLUSH_INTERVAL_MS = 1_000;
  * flush interval's worth of hits can slip past before every process sees them.
  */
 export const LOCAL_SHARE = 0.1;
+/**
+ * Buckets (clients) tracked in memory at most. Past it a new bucket is counted in the database
+ * only, every hit a round trip, until ended windows make room: the limit still holds, and a flood
+ * of distinct addresses cannot grow the process without bound.
+ */
+export const MAX_TRACKED_BUCKETS = 100_000;
 
 interface BucketState {
   /** The window's hits in the database as of the last round trip, all processes included. */
@@ -84,9 +90,13 @@ interface BucketState {
  * to the database in one statement per bucket every FLUSH_INTERVAL_MS (a busy anonymous reader
  * costs one statement a second, not one per request); near it, every hit is a round trip.
  */
-export function databaseRateLimitStore(db: Database, options: { windowMs: number; max: number; log: FastifyBaseLogger }) {
+export function databaseRateLimitStore(
+  db: Database,
+  options: { windowMs: number; max: number; log: FastifyBaseLogger; maxBuckets?: number },
+) {
   let lastCleanup = Date.now();
   const buckets = new Map<string, BucketState>();
+  const maxBuckets = options.maxBuckets ?? MAX_TRACKED_BUCKETS;
 
   async function sweepIfDue(): Promise<void> {
     const now = Date.now();
@@ -103,8 +113,26 @@ export function databaseRateLimitStore(db: Database, options: { windowMs: number
   async function roundTrip(bucket: string, count: number, windowMs: number): Promise<Hit> {
     const hit = await countHit(db, bucket, windowMs, count);
     const state = buckets.get(bucket);
-    buckets.set(bucket, { known: hit.hits, pending: state?.pending ?? 0, windowEndsAt: Date.now() + hit.ttlMs });
+    if (state || buckets.size < maxBuckets) {
+      buckets.set(bucket, { known: hit.hits, pending: state?.pending ?? 0, windowEndsAt: Date.now() + hit.ttlMs });
+    }
     return hit;
+  }
+
+  /** Counts one hit: in memory while far from the limit, else (or for a new bucket) a round trip. */
+  function count(bucket: string, windowMs: number): Hit | Promise<Hit> {
+    const state = buckets.get(bucket);
+    const now = Date.now();
+    if (state && state.windowEndsAt > now) {
+      const counted = state.known + state.pending;
+      if (state.pending + 1 < (options.max - counted) * LOCAL_SHARE) {
+        state.pending += 1;
+        return { hits: counted + 1, ttlMs: state.windowEndsAt - now };
+      }
+    }
+    const pending = (state && state.windowEndsAt > now ? state.pending : 0) + 1;
+    if (state) state.pending = 0;
+    return roundTrip(bucket, pending, windowMs);
   }
 
   async function flush(): Promise<void> {
@@ -144,22 +172,32 @@ export function databaseRateLimitStore(db: Database, options: { windowMs: number
       await flush();
     },
 
+    /** Counts one hit against `bucket`, as the Store does for @fastify/rate-limit. */
+    async hit(bucket: string): Promise<Hit> {
+      return count(bucket, options.windowMs);
+    },
+
+    /** What this process knows of the bucket's current window, without a round trip; null if nothing. */
+    peek(bucket: string): Hit | null {
+      const state = buckets.get(bucket);
+      const now = Date.now();
+      if (!state || state.windowEndsAt <= now) return null;
+      return { hits: state.known + state.pending, ttlMs: state.windowEndsAt - now };
+    },
+
+    /** Buckets held in memory (bounded by maxBuckets). */
+    get trackedBuckets(): number {
+      return buckets.size;
+    },
+
     Store: class DatabaseRateLimitStore implements FastifyRateLimitStore {
       incr(bucket: string, callback: Callback, timeWindow?: number): void {
-        const windowMs = timeWindow ?? options.windowMs;
-        const state = buckets.get(bucket);
-        const now = Date.now();
-        if (state && state.windowEndsAt > now) {
-          const counted = state.known + state.pending;
-          if (state.pending + 1 < (options.max - counted) * LOCAL_SHARE) {
-            state.pending += 1;
-            callback(null, { current: counted + 1, ttl: state.windowEndsAt - now });
-            return;
-          }
+        const counted = count(bucket, timeWindow ?? options.windowMs);
+        if (!(counted instanceof Promise)) {
+          callback(null, { current: counted.hits, ttl: counted.ttlMs });
+          return;
         }
-        const count = (state && state.windowEndsAt > now ? state.pending : 0) + 1;
-        if (state) state.pending = 0;
-        roundTrip(bucket, count, windowMs).then(
+        counted.then(
           (hit) => callback(null, { current: hit.hits, ttl: hit.ttlMs }),
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
         );

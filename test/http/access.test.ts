@@ -9,8 +9,9 @@ import { apiOperations, problemShapeError, stateDifference, tableState } from '.
  * must not see (drafts, scheduled, archived and deleted articles) reaches them through no door.
  */
 
-// Rate limiting (when configured) must not turn an access answer into a 429 halfway through.
-const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000' } });
+// Rate limiting and the failed-authentication limit (when configured) must not turn an access answer
+// into a 429 halfway through.
+const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000', AUTH_FAILURE_LIMIT: '0' } });
 const operations = await apiOperations(app);
 
 type Role = 'anonymous' | 'reader' | 'editor' | 'admin' | 'revoked';

@@ -1,8 +1,14 @@
-import t from 'tap';
-import Fastify from 'fastify';
+import t, { type Test } from 'tap';
+import { sql } from 'drizzle-orm';
+import Fastify, { type LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../src/app.js';
+import type { DatabaseHandle } from '../../src/db/database.js';
 import type { AuthenticatedKey } from '../../src/http/access.js';
 import { authPlugin } from '../../src/http/auth.js';
 import { errorHandlerPlugin } from '../../src/http/error-handler.js';
+import { generateKeySecret } from '../../src/modules/keys/key-secret.js';
+import { keysService, newKeyChangeKey } from '../../src/modules/keys/keys.service.js';
 import { buildTestApp, json } from '../helper.js';
 
 // One database for the file; each test makes its own keys.
@@ -175,4 +181,137 @@ t.test('every route must declare config.access or the app refuses to start', asy
   const wrong = await good.inject({ url: '/open', headers: { authorization: 'Bearer bad' } });
   t.equal(wrong.statusCode, 401);
   t.equal(json(wrong).code, 'INVALID_API_KEY');
+});
+
+/* ------------------------------------------------------------------------------------------ */
+/* Failed authentications, and what they cost.                                                  */
+
+/** An app of its own (a fresh database) that counts its key lookups. */
+async function countingApp(t: Test, env: Record<string, string>) {
+  let lookups = 0;
+  const built = await buildTestApp(t, {
+    env,
+    onQuery: (text) => {
+      if (/from "api_keys"/.test(text)) lookups += 1;
+    },
+  });
+  return { ...built, lookups: () => lookups };
+}
+
+/** A well-formed key that was never issued: a random prefix each time. */
+const neverIssued = () => generateKeySecret().key;
+
+const FAILURE_LIMIT = 5;
+const DAY_SECONDS = 24 * 3600;
+
+function assertTooManyFailures(t: Test, response: LightMyRequestResponse): void {
+  t.equal(response.statusCode, 429);
+  t.equal(response.headers['content-type'], PROBLEM_CONTENT_TYPE);
+  t.equal(json(response).code, 'RATE_LIMITED');
+  const retryAfter = Number(response.headers['retry-after']);
+  t.ok(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= DAY_SECONDS, `Retry-After ${retryAfter}`);
+}
+
+t.test('failed authentications are limited per address: 429 with Retry-After, before any key lookup', async (t) => {
+  // A day-long window, so the test never straddles a window boundary.
+  const limited = await countingApp(t, { AUTH_FAILURE_LIMIT: String(FAILURE_LIMIT), AUTH_FAILURE_WINDOW: '24h' });
+  const address = '198.51.100.20';
+  const tries = 200;
+  const answers: LightMyRequestResponse[] = [];
+  for (let i = 0; i < tries; i += 1) {
+    answers.push(await limited.app.inject({ url: '/v1/tags', remoteAddress: address, headers: { authorization: `Bearer ${neverIssued()}` } }));
+  }
+  t.same(answers.slice(0, FAILURE_LIMIT).map((answer) => [answer.statusCode, json(answer).code]), Array(FAILURE_LIMIT).fill([401, 'INVALID_API_KEY']), 'up to the limit: 401');
+  const refused = answers.slice(FAILURE_LIMIT);
+  t.equal(refused.filter((answer) => answer.statusCode === 429).length, refused.length, 'past it: every answer is 429');
+  assertTooManyFailures(t, refused.at(-1)!);
+  t.equal(limited.lookups(), FAILURE_LIMIT, `${tries} random keys cost ${FAILURE_LIMIT} lookups`);
+
+  const malformed = await limited.app.inject({ url: '/v1/tags', remoteAddress: address, headers: { authorization: 'Basic abc' } });
+  assertTooManyFailures(t, malformed);
+  const valid = await limited.authAs('reader', 'behind a noisy address');
+  assertTooManyFailures(t, await limited.app.inject({ url: '/v1/tags', remoteAddress: address, headers: { authorization: valid.authorization } }));
+  t.equal((await limited.app.inject({ url: '/v1/tags', remoteAddress: address })).statusCode, 200, 'reading without a key is not refused');
+  t.equal(
+    (await limited.app.inject({ url: '/v1/tags', remoteAddress: '198.51.100.21', headers: { authorization: valid.authorization } })).statusCode,
+    200,
+    'the key works from another address',
+  );
+  const other = await limited.app.inject({ url: '/v1/tags', remoteAddress: '198.51.100.21', headers: { authorization: `Bearer ${neverIssued()}` } });
+  t.equal(other.statusCode, 401, 'another address has its own count');
+
+  // IPv6 counts per /64, as the rate limit does.
+  for (let i = 0; i < FAILURE_LIMIT; i += 1) {
+    await limited.app.inject({ url: '/v1/tags', remoteAddress: `2001:db8:77:1::${i + 1}`, headers: { authorization: `Bearer ${neverIssued()}` } });
+  }
+  assertTooManyFailures(
+    t,
+    await limited.app.inject({ url: '/v1/tags', remoteAddress: '2001:db8:77:1:ffff::9', headers: { authorization: `Bearer ${neverIssued()}` } }),
+  );
+
+  // Another process on the same database knows the count too.
+  const shared: DatabaseHandle = { ...limited.database, close: async () => {} };
+  const sibling = await buildApp(limited.config, { database: shared, logger: pino({ level: 'silent' }) });
+  t.teardown(() => sibling.close());
+  assertTooManyFailures(t, await sibling.inject({ url: '/v1/tags', remoteAddress: address, headers: { authorization: `Bearer ${neverIssued()}` } }));
+});
+
+t.test('AUTH_FAILURE_LIMIT=0 turns the failure limit off', async (t) => {
+  const unlimited = await countingApp(t, { AUTH_FAILURE_LIMIT: '0' });
+  for (let i = 0; i < 30; i += 1) {
+    const response = await unlimited.app.inject({ url: '/v1/tags', remoteAddress: '198.51.100.30', headers: { authorization: `Bearer ${neverIssued()}` } });
+    if (response.statusCode !== 401) t.fail(`failure ${i + 1} answered ${response.statusCode}`);
+  }
+  t.pass('30 failures, all 401');
+});
+
+t.test('unknown key prefixes are remembered briefly, in bounded number', async (t) => {
+  const remembering = await countingApp(t, { AUTH_FAILURE_LIMIT: '0', KEY_CACHE_TTL: '1s' });
+  const { app: target, database } = remembering;
+  const unknown = neverIssued();
+  for (let i = 0; i < 10; i += 1) {
+    const response = await target.inject({ url: '/v1/tags', headers: { authorization: `Bearer ${unknown}` } });
+    t.equal(response.statusCode, 401);
+  }
+  t.equal(remembering.lookups(), 1, 'a repeated unknown key costs one lookup');
+
+  // Many distinct prefixes: only the most recent `bound` are remembered.
+  const bound = 50;
+  const keys = keysService(database.db, target.contentChanges, { feed: target.changeFeed, ttlMs: 60_000, unknownPrefixesMax: bound });
+  const distinct = Array.from({ length: 4 * bound }, neverIssued);
+  for (const key of distinct) t.equal(await keys.resolve(key), null);
+  const before = remembering.lookups();
+  for (const key of distinct.slice(-bound)) await keys.resolve(key);
+  t.equal(remembering.lookups(), before, 'the latest are remembered');
+  await keys.resolve(distinct[0]!);
+  t.equal(remembering.lookups(), before + 1, 'the oldest were forgotten to stay within the bound');
+});
+
+t.test('a new key works at once, even where its prefix was remembered as unknown', async (t) => {
+  const remembering = await countingApp(t, { AUTH_FAILURE_LIMIT: '0', KEY_CACHE_TTL: '1s' });
+  const { app: target, database } = remembering;
+  const admin = await remembering.authAs('admin', 'announcing admin');
+  const announced: string[] = [];
+  target.changeFeed.subscribe({ changed: (keys) => announced.push(...keys), reset: () => {} });
+  const created = await target.inject({ method: 'POST', url: '/v1/keys', headers: admin, payload: { name: 'announced', role: 'reader' } });
+  t.equal(created.statusCode, 201);
+  const prefix = String(json(created).prefix).replace(/^lede_/, '');
+  t.ok(announced.includes(newKeyChangeKey(prefix)), 'creating a key announces its prefix to every process');
+
+  // A key that someone presented before it existed (only possible by picking the prefix).
+  const insertIssued = async () => {
+    const { key, prefix: picked, secretHash } = generateKeySecret();
+    const read = () => target.inject({ url: '/v1/tags', headers: { authorization: `Bearer ${key}` } });
+    t.equal((await read()).statusCode, 401, 'unknown, and now remembered');
+    await database.db.execute(sql`insert into api_keys (name, role, prefix, secret_hash) values ('picked', 'reader', ${picked}, ${secretHash})`);
+    t.equal((await read()).statusCode, 401, 'inserted without an announcement: still remembered as unknown');
+    return { picked, read };
+  };
+  const announcedKey = await insertIssued();
+  await target.contentChanges.write(async (_tx, changed) => changed(newKeyChangeKey(announcedKey.picked)));
+  t.equal((await announcedKey.read()).statusCode, 200, 'the announcement makes every process forget it at once');
+
+  const silentKey = await insertIssued();
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  t.equal((await silentKey.read()).statusCode, 200, 'without one, it is forgotten within the key lifetime');
 });

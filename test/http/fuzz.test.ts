@@ -17,8 +17,9 @@ import { bodyJunk, type FuzzContext, headerJunk, pathJunk, queryJunk } from './m
 const SEED = Number(process.env.FUZZ_SEED ?? 20_241_122);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 8);
 
-// Rate limiting (when configured) must not turn a validation answer into a 429 halfway through.
-const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000' } });
+// Rate limiting and the failed-authentication limit (when configured) must not turn a validation answer
+// into a 429 halfway through.
+const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000', AUTH_FAILURE_LIMIT: '0' } });
 const db = database.db;
 const editor = await authAs('editor', 'fuzz editor');
 const asEditor = { authorization: editor.authorization };

@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { configFrom } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/database.js';
 import { addressBucket } from '../../src/http/rate-limit.js';
-import { countHit, deleteExpiredWindows } from '../../src/http/rate-limit-store.js';
+import { countHit, databaseRateLimitStore, deleteExpiredWindows } from '../../src/http/rate-limit-store.js';
 import { buildTestApp, json } from '../helper.js';
 
 // A small limit, and a day-long window so no test straddles a window boundary. Each test uses its
@@ -276,4 +276,23 @@ t.test('server timeouts come from the configuration', async (t) => {
   t.equal(app.server.headersTimeout, 10_000);
   t.equal(app.server.keepAliveTimeout, 72_000);
   t.equal(app.server.timeout, 60_000);
+});
+
+t.test('the store keeps a bounded number of buckets in memory; past the bound every hit is a round trip', async (t) => {
+  const bound = 10;
+  const store = databaseRateLimitStore(database.db, { windowMs: WINDOW_SECONDS * 1000, max: 1_000, log: pino({ level: 'silent' }), maxBuckets: bound });
+  const buckets = Array.from({ length: 10 * bound }, (_, i) => `test-bound:${i}`);
+  for (let round = 1; round <= 3; round += 1) {
+    for (const bucket of buckets) {
+      const hit = await store.hit(bucket);
+      if (hit.hits !== round) t.fail(`${bucket}: hit ${round} counted as ${hit.hits}`);
+    }
+  }
+  t.ok(store.trackedBuckets <= bound, `${store.trackedBuckets} buckets kept in memory for ${buckets.length} clients`);
+  t.same(store.peek(buckets.at(-1)!), null, 'an untracked bucket is not known locally');
+  t.equal(store.peek(buckets[0]!)?.hits, 3, 'a tracked one is');
+  await store.close();
+  const rows = (await database.db.execute(sql`select hits from rate_limits where bucket like 'test-bound:%'`)) as unknown as { rows: { hits: number }[] };
+  t.equal(rows.rows.length, buckets.length);
+  t.ok(rows.rows.every((row) => Number(row.hits) === 3), 'every hit reached the database');
 });

@@ -286,3 +286,58 @@ t.test('the database never holds the key or its secret', async (t) => {
   t.match(row?.secret_hash, /^[0-9a-f]{64}$/, 'a SHA-256 digest');
   t.equal(`lede_${String(row?.prefix)}`, created.prefix, 'only the public prefix is stored in clear');
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('a key revoked or deleted in SQL stops working once its kept copy expires (KEY_CACHE_TTL)', async (t) => {
+  const shared: DatabaseHandle = { ...database, close: async () => {} };
+  const ttlMs = 1_000;
+  const shortLived = await buildApp(configFrom({ LOG_LEVEL: 'silent', DEMO_CONTENT: 'false', KEY_CACHE_TTL: `${ttlMs}ms` }), {
+    database: shared,
+    logger: pino({ level: 'silent' }),
+  });
+  t.teardown(() => shortLived.close());
+  const revoked = await createKey('reader', 'revoked in SQL');
+  const deleted = await createKey('reader', 'deleted in SQL');
+  const read = (key: string) => shortLived.inject({ url: '/v1/tags', headers: { authorization: `Bearer ${key}` } });
+  for (const key of [revoked, deleted]) t.equal((await read(key.key)).statusCode, 200, `${key.name}: resolved, and now kept`);
+
+  // Straight in SQL: no announcement reaches the processes that keep the key.
+  await database.db.execute(sql`update api_keys set revoked_at = now() where id = ${revoked.id}`);
+  await database.db.execute(sql`delete from api_keys where id = ${deleted.id}`);
+  await sleep(ttlMs + 200);
+  for (const key of [revoked, deleted]) {
+    const response = await read(key.key);
+    t.equal(response.statusCode, 401, `${key.name}: refused once the kept copy has expired`);
+    t.equal(json(response).code, 'INVALID_API_KEY');
+  }
+});
+
+t.test('a write under a kept key whose row was deleted is 401, not 500, and writes nothing', async (t) => {
+  const editor = await createKey('editor', 'deleted mid-session');
+  const headers = { authorization: `Bearer ${editor.key}` };
+  const first = await app.inject({ method: 'POST', url: '/v1/articles', headers, payload: { title: 'Before the key vanished' } });
+  t.equal(first.statusCode, 201, 'the key works, and is now kept');
+  const article = json<{ id: string }>(first);
+
+  await database.db.execute(sql`delete from api_keys where id = ${editor.id}`);
+  const writes = [
+    { method: 'POST' as const, url: '/v1/articles', payload: { title: 'After the key vanished' } },
+    { method: 'PATCH' as const, url: `/v1/articles/${article.id}`, payload: { title: 'Edited after the key vanished' }, etag: first.headers.etag },
+  ];
+  for (const write of writes) {
+    const response = await app.inject({
+      method: write.method,
+      url: write.url,
+      headers: { ...headers, ...(write.etag ? { 'if-match': String(write.etag) } : {}) },
+      payload: write.payload,
+    });
+    t.equal(response.statusCode, 401, `${write.method} ${write.url}`);
+    t.equal(json(response).code, 'INVALID_API_KEY');
+    t.match(response.headers['www-authenticate'], /^Bearer\b/);
+  }
+  const titles = (await database.db.execute(sql`select title from articles where title like '%after the key vanished'`)) as unknown as {
+    rows: unknown[];
+  };
+  t.equal(titles.rows.length, 0, 'nothing was written');
+});

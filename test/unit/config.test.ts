@@ -34,6 +34,9 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     RATE_LIMIT_MAX: 1000,
     RATE_LIMIT_WINDOW: 60_000,
     TRUST_PROXY: false,
+    AUTH_FAILURE_LIMIT: 20,
+    AUTH_FAILURE_WINDOW: 60_000,
+    KEY_CACHE_TTL: 60_000,
     CORS_ORIGINS: [],
     REQUEST_TIMEOUT_MS: 30_000,
     HEADERS_TIMEOUT_MS: 10_000,
@@ -168,6 +171,17 @@ t.test('RATE_LIMIT_WINDOW is a duration from 1s to 24h, in milliseconds', async 
   t.equal(loadConfig({ RATE_LIMIT_WINDOW: '1500ms' }).RATE_LIMIT_WINDOW, 1_500);
   for (const bad of ['0s', '500ms', '25h', '1d', 'soon', '-1m', '1.5m']) {
     t.match(problemsOf(t, { RATE_LIMIT_WINDOW: bad }), [/^RATE_LIMIT_WINDOW: must be a duration/], bad);
+  }
+});
+
+t.test('AUTH_FAILURE_LIMIT is a whole number (0 turns it off); its window and KEY_CACHE_TTL are durations', async (t) => {
+  t.equal(loadConfig({ AUTH_FAILURE_LIMIT: '0' }).AUTH_FAILURE_LIMIT, 0);
+  t.equal(loadConfig({ AUTH_FAILURE_LIMIT: '50' }).AUTH_FAILURE_LIMIT, 50);
+  t.match(problemsOf(t, { AUTH_FAILURE_LIMIT: '-1' }), [/^AUTH_FAILURE_LIMIT: must be a whole number/]);
+  t.equal(loadConfig({ AUTH_FAILURE_WINDOW: '15m' }).AUTH_FAILURE_WINDOW, 900_000);
+  t.equal(loadConfig({ KEY_CACHE_TTL: '10s' }).KEY_CACHE_TTL, 10_000);
+  for (const name of ['AUTH_FAILURE_WINDOW', 'KEY_CACHE_TTL']) {
+    t.match(problemsOf(t, { [name]: '0s' }), [new RegExp(`^${name}: must be a duration`)], name);
   }
 });
 

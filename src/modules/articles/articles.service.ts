@@ -1,8 +1,9 @@
 import type { ContentChanges, MarkChanged } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import type { ArticleStatus } from '../../db/schema/articles.js';
-import { isUniqueViolation } from '../../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { AppError, type FieldError } from '../../http/app-error.js';
+import { WWW_AUTHENTICATE } from '../../http/auth.js';
 import { isoTime } from '../../http/common.schemas.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { slugify } from '../../lib/slug.js';
@@ -85,6 +86,9 @@ function markArticleChanged(
   if (links.inTimeline) changed('timeline');
 }
 
+/** article_revisions.saved_by_key_id -> api_keys.id (migrations/0001_articles.sql). */
+const REVISION_KEY_FOREIGN_KEY = 'article_revisions_saved_by_key_id_api_keys_id_fk';
+
 /** A new article with neither tags nor "Read also" links to nothing: no query needed to know. */
 const NO_LINKS: repo.ArticleLinks = { tags: [], related: [], inTimeline: false };
 
@@ -105,13 +109,22 @@ export function articlesService(
   /** Saves the revision of a change and answers the article as editors now see it. */
   async function saveRevision(tx: Database, row: repo.ArticleRow, links: repo.ArticleLinks, author: Author): Promise<ArticleWire> {
     const snapshot = await articleWire(tx, { ...row, tags: links.tags, related: links.related }, EDITORIAL);
-    await repo.insertRevision(tx, {
-      articleId: row.id,
-      version: row.version,
-      snapshot,
-      savedByKeyId: author.keyId,
-      savedByName: author.name,
-    });
+    try {
+      await repo.insertRevision(tx, {
+        articleId: row.id,
+        version: row.version,
+        snapshot,
+        savedByKeyId: author.keyId,
+        savedByName: author.name,
+      });
+    } catch (error) {
+      // The key was resolved from the process's copy, but its row has since been deleted (in
+      // SQL: the API only revokes). It is no key any more: refuse, and roll the write back.
+      if (isForeignKeyViolation(error, REVISION_KEY_FOREIGN_KEY)) {
+        throw new AppError('INVALID_API_KEY', 'The API key is unknown or has been revoked.', undefined, WWW_AUTHENTICATE);
+      }
+      throw error;
+    }
     return snapshot;
   }
 
