@@ -97,6 +97,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   const keys = keysService(deps.database.db, app.contentChanges, { feed: app.changeFeed, ttlMs: config.KEY_CACHE_TTL });
   await app.register(authPlugin, {
     resolveKey: (presented) => keys.resolve(presented),
+    keptKey: (presented) => keys.resolveKept(presented),
     failures:
       config.AUTH_FAILURE_LIMIT > 0
         ? authFailureLimit(deps.database.db, { limit: config.AUTH_FAILURE_LIMIT, windowMs: config.AUTH_FAILURE_WINDOW, log: deps.logger })

@@ -7,6 +7,8 @@ import type { AuthFailureLimit } from './auth-failures.js';
 export interface AuthOptions {
   /** Looks a presented key up; null when it is unknown or revoked. */
   resolveKey(presented: string): Promise<AuthenticatedKey | null>;
+  /** The key if this process already keeps it resolved (no database lookup); null otherwise. */
+  keptKey?(presented: string): AuthenticatedKey | null;
   /** Counts failed authentications per address and refuses past the limit; none: no limit. */
   failures?: AuthFailureLimit;
 }
@@ -25,9 +27,15 @@ function presentedKey(header: string): string | AppError {
 
 /** The key behind the request's Authorization header; throws when it is wrong (counting the failure). */
 async function authenticate(request: FastifyRequest, header: string, options: AuthOptions): Promise<AuthenticatedKey> {
-  const refusal = options.failures?.refusal(request);
-  if (refusal) throw refusal;
   const presented = presentedKey(header);
+  const refusal = options.failures?.refusal(request);
+  if (refusal) {
+    // A key this process already knows still works from a blocked address (an editor behind the
+    // same proxy as the guesser): the limit stops guessing, which needs lookups, not editors.
+    const known = typeof presented === 'string' ? options.keptKey?.(presented) : null;
+    if (known) return known;
+    throw refusal;
+  }
   const key = typeof presented === 'string' ? await options.resolveKey(presented) : null;
   if (key !== null) return key;
   const tooMany = await options.failures?.count(request);

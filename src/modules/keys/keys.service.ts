@@ -92,6 +92,12 @@ function keyCache(options: KeyCacheOptions) {
   }
 
   return {
+    /** The key kept in process for `prefix`, if any and still within its lifetime; no lookup. */
+    kept(prefix: string): repo.ApiKeyRow | undefined {
+      const entry = feed.listening ? byPrefix.get(prefix) : undefined;
+      return entry && entry.expiresAt > Date.now() ? entry.row : undefined;
+    },
+
     async find(db: Database, prefix: string): Promise<repo.ApiKeyRow | undefined> {
       if (!feed.listening) return repo.findKeyByPrefix(db, prefix);
       const now = Date.now();
@@ -112,6 +118,11 @@ function keyCache(options: KeyCacheOptions) {
       return row;
     },
   };
+}
+
+function authenticated(row: repo.ApiKeyRow | undefined, secret: string): AuthenticatedKey | null {
+  if (!row || row.revokedAt !== null || !secretMatches(secret, row.secretHash)) return null;
+  return { id: row.id, name: row.name, role: row.role };
 }
 
 /**
@@ -145,8 +156,13 @@ export function keysService(
       const parsed = parseKey(presented);
       if (parsed === null) return null;
       const row = kept ? await kept.find(db, parsed.prefix) : await repo.findKeyByPrefix(db, parsed.prefix);
-      if (!row || row.revokedAt !== null || !secretMatches(parsed.secret, row.secretHash)) return null;
-      return { id: row.id, name: row.name, role: row.role };
+      return authenticated(row, parsed.secret);
+    },
+
+    /** The key if this process keeps it resolved; null otherwise, without asking the database. */
+    resolveKept(presented: string): AuthenticatedKey | null {
+      const parsed = parseKey(presented);
+      return parsed && kept ? authenticated(kept.kept(parsed.prefix), parsed.secret) : null;
     },
 
     async list(options: { limit: number; cursor?: string }): Promise<{ data: ApiKeyRecord[]; nextCursor: string | null }> {
