@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyBaseLogger } from 'fastify';
-import { AppError, problemType } from './app-error.js';
-import type { ProblemBody } from './problem.schemas.js';
+import { AppError } from './app-error.js';
+import { problemBody } from './error-handler.js';
 import { API_HEADERS, STRICT_TRANSPORT_SECURITY } from './security-headers.js';
 
 /** What Node refuses before any request exists, by its error code; anything else is malformed HTTP. */
@@ -20,15 +20,7 @@ function malformed(): AppError {
 
 /** A whole HTTP/1.1 response, written straight to the socket: there is no reply object to use. */
 export function rawProblemResponse(error: AppError, requestId: string, hsts: boolean): string {
-  const body: ProblemBody = {
-    type: problemType(error.code),
-    title: error.title,
-    status: error.status,
-    detail: error.detail,
-    code: error.code,
-    requestId,
-  };
-  const text = JSON.stringify(body);
+  const text = JSON.stringify(problemBody(error, requestId));
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json; charset=utf-8',
     'content-length': String(Buffer.byteLength(text)),

@@ -77,16 +77,21 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.');
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
-  const body: ProblemBody = {
+/** The one wire form of an error (RFC 9457 with our code and the request id). */
+export function problemBody(error: AppError, requestId: string): ProblemBody {
+  return {
     type: problemType(error.code),
     title: error.title,
     status: error.status,
     detail: error.detail,
     code: error.code,
-    requestId: request.id,
+    requestId,
     ...(error.errors ? { errors: error.errors } : {}),
   };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  const body = problemBody(error, request.id);
   return reply
     .code(error.status)
     .headers(error.headers)
