@@ -129,7 +129,9 @@ t.test('publishing: now, scheduled in the future, unpublish, archive', async (t)
   t.equal(scheduled.article.publishedAt, future);
   t.equal((await app.inject({ url: `/v1/articles/${article.id}` })).statusCode, 404, 'not before its time');
   const soon = new Date(Date.now() + 1500).toISOString();
-  const rescheduled = await act(article.id, 'publish', scheduled.etag, { publishAt: soon });
+  // A new time: unpublish, then publish again (a scheduled article is not published again).
+  const withdrawn = await act(article.id, 'unpublish', scheduled.etag);
+  const rescheduled = await act(article.id, 'publish', withdrawn.etag, { publishAt: soon });
   t.equal(rescheduled.article.status, 'scheduled');
   await new Promise((resolve) => setTimeout(resolve, 1700));
   const live = await app.inject({ url: `/v1/articles/${article.id}` });

@@ -156,9 +156,16 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/articles/:idOrSlug/publish', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Publish or schedule an article', 'publishArticle', 'Without publishAt, or with a past one: published. A future publishAt: scheduled, live at that time.'),
+      ...writeDocs(
+        'Publish or schedule an article',
+        'publishArticle',
+        'A draft: without publishAt, or with a past one, published; with a future one, scheduled, live at that time. ' +
+          'A scheduled article: published now (or at a past publishAt). An archived article: published again. ' +
+          'publishedAt stays the first publication time unless publishAt is given. ' +
+          'Publishing a published article, or a future publishAt on a scheduled or archived one: 409 INVALID_TRANSITION, nothing changed.',
+      ),
       body: PublishRequest.nullish(),
-      response: { 200: Article, ...problemResponses(404, 412, 428) },
+      response: { 200: Article, ...problemResponses(404, 409, 412, 428) },
     },
     handler: async (request, reply) => {
       const publishAt = request.body?.publishAt ? new Date(request.body.publishAt) : undefined;
@@ -170,8 +177,13 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/articles/:idOrSlug/unpublish', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Unpublish an article', 'unpublishArticle', 'Back to draft: hidden from anonymous readers.'),
-      response: { 200: Article, ...problemResponses(404, 412, 428) },
+      ...writeDocs(
+        'Unpublish an article',
+        'unpublishArticle',
+        'A scheduled, published or archived article goes back to draft: hidden from anonymous readers everywhere. ' +
+          'It keeps publishedAt if it went live. A draft: 409 INVALID_TRANSITION, nothing changed.',
+      ),
+      response: { 200: Article, ...problemResponses(404, 409, 412, 428) },
     },
     handler: async (request, reply) =>
       sendArticle(reply, await articles.unpublish(request.params.idOrSlug, requiredVersions(request), authorOf(request))),
@@ -180,8 +192,13 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/articles/:idOrSlug/archive', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Archive an article', 'archiveArticle', 'Hidden from anonymous readers everywhere; editors still see it.'),
-      response: { 200: Article, ...problemResponses(404, 412, 428) },
+      ...writeDocs(
+        'Archive an article',
+        'archiveArticle',
+        'A published article is hidden from anonymous readers everywhere; editors still see it. ' +
+          'Anything but a published article: 409 INVALID_TRANSITION, nothing changed.',
+      ),
+      response: { 200: Article, ...problemResponses(404, 409, 412, 428) },
     },
     handler: async (request, reply) =>
       sendArticle(reply, await articles.archive(request.params.idOrSlug, requiredVersions(request), authorOf(request))),

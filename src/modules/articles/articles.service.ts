@@ -1,6 +1,5 @@
 import type { ContentChanges, MarkChanged } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
-import type { ArticleStatus } from '../../db/schema/articles.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { AppError, type FieldError } from '../../http/app-error.js';
 import { WWW_AUTHENTICATE } from '../../http/auth.js';
@@ -11,6 +10,7 @@ import { articleNotFound, articleWire } from './articles.read.js';
 import * as repo from './articles.repository.js';
 import type { ArticleCreateInput, ArticleUpdateInput, ArticleWire } from './articles.schemas.js';
 import { bodyText, embedsOutside, type Block } from './blocks.js';
+import { type StatusChange, statusChange } from './transitions.js';
 import { EDITORIAL } from './visibility.js';
 import { syncArticleEntries } from '../timeline/timeline.repository.js';
 
@@ -184,7 +184,7 @@ export function articlesService(
     id: string,
     versions: number[],
     author: Author,
-    next: (current: repo.ArticleRow) => { status: ArticleStatus; publishedAt: Date | null },
+    next: (current: repo.ArticleRow) => StatusChange,
     timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
     return changes.write(async (tx, changed) => {
@@ -261,8 +261,10 @@ export function articlesService(
     },
 
     /**
-     * Now or in the past: published. In the future: scheduled, and live when the time comes.
-     * The article's timeline entry is made unless `addToTimeline` is false.
+     * Now or in the past: published. In the future: scheduled, and live when the time comes. Only
+     * the moves in transitions.ts are allowed (409 otherwise); publishedAt stays the first
+     * publication time unless `publishAt` is given. The article's timeline entry is made unless
+     * `addToTimeline` is false.
      */
     publish(
       id: string,
@@ -270,22 +272,19 @@ export function articlesService(
       options: { publishAt?: Date; addToTimeline?: boolean },
       author: Author,
     ): Promise<ArticleWire> {
-      const at = options.publishAt ?? new Date();
-      return changeStatus(
-        id,
-        versions,
-        author,
-        () => ({ status: at.getTime() > Date.now() ? 'scheduled' : 'published', publishedAt: at }),
-        { create: options.addToTimeline !== false },
-      );
+      return changeStatus(id, versions, author, (current) => statusChange('publish', current, { publishAt: options.publishAt }), {
+        create: options.addToTimeline !== false,
+      });
     },
 
+    /** Back to draft, keeping the first publication time; a draft is 409. */
     unpublish(id: string, versions: number[], author: Author): Promise<ArticleWire> {
-      return changeStatus(id, versions, author, () => ({ status: 'draft', publishedAt: null }));
+      return changeStatus(id, versions, author, (current) => statusChange('unpublish', current));
     },
 
+    /** Only a published article is archived; anything else is 409. */
     archive(id: string, versions: number[], author: Author): Promise<ArticleWire> {
-      return changeStatus(id, versions, author, (current) => ({ status: 'archived', publishedAt: current.publishedAt }));
+      return changeStatus(id, versions, author, (current) => statusChange('archive', current));
     },
 
     /** Gone from every read; its revisions stay for editors. */
