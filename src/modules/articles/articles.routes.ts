@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.js';
 import { WWW_AUTHENTICATE } from '../../http/auth.js';
@@ -29,6 +29,20 @@ const OPENAPI_TAG = 'Articles';
 const LIST_SURROGATE_KEY = 'articles';
 
 export const articleSurrogateKey = (id: string) => `article:${id}`;
+
+/** How long browsers and CDNs may keep a former slug's redirect: a slug can be changed back. */
+const REDIRECT_MAX_AGE_SECONDS = 300;
+
+const MovedPermanently = z.null().meta({
+  description: 'A former slug: moved to the current one. No body.',
+  headers: {
+    Location: { type: 'string', description: 'The current slug, with its locale: `/v1/articles/{slug}?locale=…`' },
+    'Cache-Control': {
+      type: 'string',
+      description: `\`public, max-age=${REDIRECT_MAX_AGE_SECONDS}\` (\`private, no-cache\` with a key): kept briefly, as the slug may change again`,
+    },
+  },
+});
 
 function viewerOf(request: FastifyRequest): Viewer {
   return request.apiKey ? EDITORIAL : ANONYMOUS;
@@ -92,13 +106,14 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       summary: 'Get an article by id or slug',
       description:
-        'The whole article. A former slug answers 301 with Location pointing at the current one. ' +
+        'The whole article. A former slug answers 301 with Location pointing at the current one, no body, ' +
+        `and Cache-Control \`public, max-age=${REDIRECT_MAX_AGE_SECONDS}\` (a slug may be changed back). ` +
         'Anonymous readers get 404 for anything not live.',
       operationId: 'getArticle',
       tags: [OPENAPI_TAG],
       params: ArticleIdOrSlugParams,
       querystring: ArticleReadQuery,
-      response: { 200: Article, 301: z.null().meta({ description: 'Moved to the current slug (Location)' }), ...problemResponses(304, 404) },
+      response: { 200: Article, 301: MovedPermanently, ...problemResponses(304, 404) },
     },
     handler: async (request, reply) => {
       const locale = request.query.locale ?? app.config.DEFAULT_LOCALE;
@@ -110,7 +125,14 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       if ('movedTo' in found) {
         const query = new URLSearchParams({ locale: found.movedTo.locale });
         if (request.query.format) query.set('format', request.query.format);
-        return reply.code(301).header('location', `/v1/articles/${found.movedTo.slug}?${query}`).send(null);
+        // Kept briefly: a redirect kept for good loops once the slug is changed back. No body (the
+        // plain reply type: the route's types expect a serialised one).
+        return (reply as FastifyReply)
+          .code(301)
+          .header('location', `/v1/articles/${found.movedTo.slug}?${query}`)
+          .header('cache-control', request.apiKey ? 'private, no-cache' : `public, max-age=${REDIRECT_MAX_AGE_SECONDS}`)
+          .header('vary', 'Authorization')
+          .send();
       }
       // Its tags' names and the articles it shows; articles it refers to but hides are not named
       // (their ids are not the public's) but covered by the list key, which every change of an

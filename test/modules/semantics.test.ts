@@ -1,0 +1,62 @@
+import t from 'tap';
+import { buildTestApp, json } from '../helper.js';
+
+/** Behaviour a frontend relies on: redirects from former slugs, and bodies that round-trip. */
+
+type Article = { id: string; slug: string; version: number; body: Record<string, unknown>[] };
+
+const { app, authAs } = await buildTestApp(t);
+const editor = await authAs('editor', 'Semantics desk');
+
+async function create(payload: Record<string, unknown>) {
+  const response = await app.inject({ method: 'POST', url: '/v1/articles', headers: editor, payload });
+  if (response.statusCode !== 201) throw new Error(`create failed: ${response.body}`);
+  return { article: json<Article>(response), etag: String(response.headers.etag) };
+}
+
+async function publish(id: string, etag: string) {
+  const response = await app.inject({ method: 'POST', url: `/v1/articles/${id}/publish`, headers: { ...editor, 'if-match': etag } });
+  if (response.statusCode !== 200) throw new Error(`publish failed: ${response.body}`);
+  return String(response.headers.etag);
+}
+
+async function patch(id: string, etag: string, payload: Record<string, unknown>) {
+  return app.inject({ method: 'PATCH', url: `/v1/articles/${id}`, headers: { ...editor, 'if-match': etag }, payload });
+}
+
+const document = json<{
+  paths: Record<string, Record<string, { responses: Record<string, { content?: unknown; headers?: Record<string, unknown> }> }>>;
+}>(await app.inject({ url: '/openapi.json' }));
+
+t.test('a former slug answers 301 with a short Cache-Control and no body', async (t) => {
+  const { article, etag } = await create({ title: 'Before the rename', slug: 'before-rename' });
+  const renamed = await patch(article.id, await publish(article.id, etag), { slug: 'after-rename' });
+  t.equal(renamed.statusCode, 200);
+
+  const moved = await app.inject({ url: '/v1/articles/before-rename' });
+  t.equal(moved.statusCode, 301);
+  t.equal(moved.headers.location, '/v1/articles/after-rename?locale=en');
+  t.equal(moved.headers['cache-control'], 'public, max-age=300', 'browsers and CDNs keep it briefly, not for good');
+  t.equal(moved.body, '', 'no body');
+  t.equal(moved.headers['content-type'], undefined, 'no content type for no body');
+
+  const keyed = await app.inject({ url: '/v1/articles/before-rename', headers: editor });
+  t.equal(keyed.statusCode, 301);
+  t.equal(keyed.headers['cache-control'], 'private, no-cache', 'a redirect an editor sees (perhaps to a draft) is not shared');
+
+  // Changed back: the old redirect stops at once, with no loop.
+  const back = await patch(article.id, String(renamed.headers.etag), { slug: 'before-rename' });
+  t.equal(back.statusCode, 200);
+  t.equal((await app.inject({ url: '/v1/articles/before-rename' })).statusCode, 200);
+  const reverse = await app.inject({ url: '/v1/articles/after-rename' });
+  t.equal(reverse.statusCode, 301);
+  t.equal(reverse.headers.location, '/v1/articles/before-rename?locale=en');
+});
+
+t.test('the document declares the 301 without a body and with Location and Cache-Control', async (t) => {
+  const moved = document.paths['/v1/articles/{idOrSlug}']?.get?.responses['301'];
+  t.ok(moved, '301 is declared');
+  t.equal(moved?.content, undefined, 'no body schema');
+  t.ok(moved?.headers?.Location, 'Location is declared');
+  t.ok(moved?.headers?.['Cache-Control'], 'Cache-Control is declared');
+});
