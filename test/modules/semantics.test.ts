@@ -60,3 +60,49 @@ t.test('the document declares the 301 without a body and with Location and Cache
   t.ok(moved?.headers?.Location, 'Location is declared');
   t.ok(moved?.headers?.['Cache-Control'], 'Cache-Control is declared');
 });
+
+t.test('a body read back can be written back unchanged', async (t) => {
+  const target = await create({ title: 'Round trip target' });
+  await publish(target.article.id, target.etag);
+  const body = [
+    { type: 'paragraph', text: 'Talks in <a href="https://example.com/g20">Rio</a>, <strong>briefly</strong>.<br>Then <em>silence</em>.' },
+    { type: 'heading', level: 2, text: 'What was said' },
+    { type: 'heading', level: 4, text: 'In detail' },
+    { type: 'quote', text: 'We discussed <em>everything</em>', attribution: 'A diplomat' },
+    { type: 'list', style: 'ordered', items: ['one', '<strong>two</strong>'] },
+    { type: 'image', url: 'https://images.example.com/rio.jpg', alt: 'The summit', caption: 'Rio de Janeiro', credit: 'Reuters' },
+    { type: 'embed', url: 'https://www.youtube.com/watch?v=abc', provider: 'YouTube' },
+    { type: 'related', articleId: target.article.id },
+  ];
+  const { article } = await create({ title: 'Round trip', body });
+  const read = await app.inject({ url: `/v1/articles/${article.id}`, headers: editor });
+  const asRead = json<Article>(read).body;
+  t.same(
+    asRead.map((block) => block.type),
+    ['paragraph', 'heading', 'heading', 'quote', 'list', 'image', 'embed', 'related'],
+  );
+  t.ok(asRead[7]?.article, 'the related block comes back with its article');
+
+  const written = await patch(article.id, String(read.headers.etag), { body: asRead });
+  t.equal(written.statusCode, 200, `PATCH {body: <as read>} is accepted: ${written.body.slice(0, 300)}`);
+  t.same(json<Article>(written).body, asRead, 'and the body is unchanged');
+  const again = json<Article>(await app.inject({ url: `/v1/articles/${article.id}`, headers: editor }));
+  t.same(again.body, asRead, 'as stored');
+
+  // The read-only part is only ever ignored: nothing else unknown gets in.
+  const extra = await patch(article.id, String(written.headers.etag), { body: [{ ...asRead[0], note: 'x' }] });
+  t.equal(extra.statusCode, 400, 'unknown block fields are still refused');
+});
+
+t.test('read and write types agree: heading levels are 2, 3 or 4 both ways', async (t) => {
+  const schemas = json<{ components: { schemas: Record<string, unknown> } }>(await app.inject({ url: '/openapi.json' })).components.schemas;
+  const headingLevels = (name: string) => {
+    const block = schemas[name] as { oneOf?: unknown[]; anyOf?: unknown[] } | undefined;
+    const heading = (block?.oneOf ?? block?.anyOf ?? []).find(
+      (option) => (option as { properties?: { type?: { const?: string } } }).properties?.type?.const === 'heading',
+    ) as { properties: { level: unknown } } | undefined;
+    return JSON.stringify(heading?.properties.level);
+  };
+  t.ok(headingLevels('BlockWrite'), 'the write form has a heading');
+  t.equal(headingLevels('Block'), headingLevels('BlockWrite'), 'the read form documents the same levels');
+});

@@ -59,9 +59,11 @@ export const HttpUrl = z
   });
 
 const Paragraph = z.strictObject({ type: z.literal('paragraph'), text: InlineText(BODY_LIMITS.paragraphText) });
+const HeadingLevel = z.union([z.literal(2), z.literal(3), z.literal(4)]);
+
 const Heading = z.strictObject({
   type: z.literal('heading'),
-  level: z.union([z.literal(2), z.literal(3), z.literal(4)]),
+  level: HeadingLevel,
   text: InlineText(BODY_LIMITS.headingText),
 });
 const Quote = z.strictObject({
@@ -90,7 +92,22 @@ const Embed = z.strictObject({
   }),
   provider: PlainText(100).optional(),
 });
-const RelatedInput = z.strictObject({ type: z.literal('related'), articleId: Uuid });
+/** On read, a related block carries the article it points to (null when the caller may not see it). */
+export const ArticleRef = z
+  .object({ id: Uuid, slug: z.string(), title: z.string() })
+  .meta({ id: 'ArticleRef' });
+
+/**
+ * A related block as written. `article` is what a read adds: accepted so a body read back can be
+ * written back unchanged, and dropped (the server resolves it from articleId on every read).
+ */
+const RelatedInput = z
+  .strictObject({
+    type: z.literal('related'),
+    articleId: Uuid,
+    article: ArticleRef.nullable().optional().meta({ description: 'Read-only: ignored on write, resolved from articleId on read' }),
+  })
+  .transform(({ type, articleId }) => ({ type, articleId }));
 
 export const BlockInput = z
   .discriminatedUnion('type', [Paragraph, Heading, Quote, List, Image, Embed, RelatedInput])
@@ -125,11 +142,6 @@ export const BodyInput = z
 
 export type Block = z.output<typeof BlockInput>;
 
-/** On read, a related block carries the article it points to (null when the caller may not see it). */
-export const ArticleRef = z
-  .object({ id: Uuid, slug: z.string(), title: z.string() })
-  .meta({ id: 'ArticleRef' });
-
 const RelatedOutput = z.object({
   type: z.literal('related'),
   articleId: Uuid,
@@ -141,7 +153,7 @@ const plain = <T extends z.ZodRawShape>(shape: T) => z.object(shape);
 export const BlockOutput = z
   .discriminatedUnion('type', [
     plain({ type: z.literal('paragraph'), text: z.string() }),
-    plain({ type: z.literal('heading'), level: z.number().int(), text: z.string() }),
+    plain({ type: z.literal('heading'), level: HeadingLevel, text: z.string() }),
     plain({ type: z.literal('quote'), text: z.string(), attribution: z.string().optional() }),
     plain({ type: z.literal('list'), style: z.enum(['bullet', 'ordered']), items: z.array(z.string()) }),
     plain({ type: z.literal('image'), url: z.string(), alt: z.string(), caption: z.string().optional(), credit: z.string().optional() }),
