@@ -107,7 +107,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(inputGuardPlugin);
   await app.register(cachingPlugin, { config });
   await app.register(responseCachePlugin, { config, database: deps.database });
-  await app.register(openApiPlugin, { config });
+  await app.register(openApiPlugin);
 
   // Resources.
   await app.register(healthRoutes);

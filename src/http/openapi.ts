@@ -4,7 +4,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../config.js';
 import { Problem } from './problem.schemas.js';
 
 export const DOCS_PREFIX = '/docs';
@@ -96,8 +95,51 @@ function describeResponses(document: OpenApiDocument): OpenApiDocument {
   return document;
 }
 
-export const openApiPlugin = fp<{ config: Config }>(
-  async function openApi(app: FastifyInstance, { config }) {
+type OpenApiParameter = { in?: string; example?: unknown; examples?: unknown; schema?: unknown };
+
+function deleteExamples(schema: unknown): void {
+  if (typeof schema !== 'object' || schema === null) return;
+  delete (schema as { example?: unknown }).example;
+  delete (schema as { examples?: unknown }).examples;
+  Object.values(schema).forEach(deleteExamples);
+}
+
+/**
+ * Query parameters carry no examples: swagger-ui's "Try it out" fills each one in as a value, and
+ * an untouched list request would be filtered by all of them (publishedAfter = publishedBefore).
+ */
+function withoutQueryExamples(document: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      const parameters = (operation as { parameters?: OpenApiParameter[] }).parameters ?? [];
+      parameters.filter((parameter) => parameter.in === 'query').forEach(deleteExamples);
+    }
+  }
+  return document;
+}
+
+/**
+ * The docs page's content policy: its own origin only, and nothing inline but the one style
+ * element in swagger-ui's logo (an inline SVG), allowed by its hash. swagger-ui's default policy
+ * adds upgrade-insecure-requests, which sends every asset of a page opened over plain http by a
+ * LAN address or name to https: the page stays blank.
+ */
+const DOCS_CSP = {
+  'default-src': ["'self'"],
+  'base-uri': ["'self'"],
+  'connect-src': ["'self'"],
+  'font-src': ["'self'", 'data:'],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'img-src': ["'self'", 'data:'],
+  'object-src': ["'none'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'", "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"],
+};
+
+export const openApiPlugin = fp(
+  async function openApi(app: FastifyInstance) {
     app.addHook('onRoute', addSharedRouteDocs);
 
     await app.register(swagger, {
@@ -111,7 +153,8 @@ export const openApiPlugin = fp<{ config: Config }>(
             'Errors are RFC 9457 problem+json with a stable `code`. Writes to existing resources ' +
             'need `If-Match` with the ETag of your last read.',
         },
-        servers: [{ url: config.PUBLIC_BASE_URL }],
+        // Relative: "Try it out" calls whichever host and port served the page.
+        servers: [{ url: '/' }],
         components: {
           securitySchemes: {
             [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'An API key: `lede_…`' },
@@ -119,14 +162,15 @@ export const openApiPlugin = fp<{ config: Config }>(
         },
       },
       transform: jsonSchemaTransform,
-      transformObject: (input) => describeResponses(jsonSchemaTransformObject(input) as OpenApiDocument) as never,
+      transformObject: (input) =>
+        withoutQueryExamples(describeResponses(jsonSchemaTransformObject(input) as OpenApiDocument)) as never,
     });
 
     await app.register(async function docsPage(docs) {
       docs.addHook('onRoute', (route) => {
         route.config = { ...route.config, access: 'public' };
       });
-      await docs.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
+      await docs.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: DOCS_CSP });
     });
 
     app.get('/openapi.json', {
