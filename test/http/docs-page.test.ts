@@ -27,7 +27,7 @@ function examplesIn(value: unknown, path: string): string[] {
 }
 
 t.test('servers is relative: "Try it out" calls the host that served the page, not PUBLIC_BASE_URL', async (t) => {
-  t.same(document.servers, [{ url: '/' }]);
+  t.same(document.servers?.map((server) => server.url), ['/']);
 });
 
 t.test('no query parameter carries an example that swagger-ui would send as a filter', async (t) => {
