@@ -73,7 +73,9 @@ const published = await newPublished();
 const entry = await newEntry();
 
 /* ------------------------------------------------------------------------------------------ */
-/* The table: what DESIGN.md allows, one row per operation.                                     */
+/* The table, one row per operation: the least role that may call it. Without a key, published  */
+/* content only; a reader key also sees drafts, an editor writes content, an admin also manages */
+/* keys (README: How the API behaves).                                                          */
 
 interface Call {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -223,7 +225,7 @@ for (const op of operations) {
   t.test(`${op.label} (${op.operationId})`, async (t) => {
     const row = TABLE[op.operationId];
     if (!row) {
-      t.fail(`no access row for ${op.operationId}: add it to TABLE with what DESIGN.md allows`);
+      t.fail(`no access row for ${op.operationId}: add it to TABLE with the least role that may call it`);
       return;
     }
     for (const role of ROLES) {
