@@ -66,7 +66,7 @@ const KEY_ROUTES = '/v1/keys';
 function validPathValues(op: ApiOperation): Record<string, string> {
   if (op.path.startsWith(`${KEY_ROUTES}/`)) return { id: spareKey.id };
   if (op.path.startsWith('/v1/tags/')) return { idOrSlug: tag.id };
-  if (op.path.startsWith('/v1/articles/')) return { idOrSlug: article.id, version: '1' };
+  if (op.path.startsWith('/v1/articles/')) return { id: article.id, idOrSlug: article.id, version: '1' };
   if (op.path.startsWith('/v1/timeline/')) return { id: entry.id };
   if (op.path.startsWith('/v1/feeds/')) return { format: 'json' };
   if (op.pathParams.length === 0) return {};

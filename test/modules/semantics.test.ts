@@ -106,3 +106,26 @@ t.test('read and write types agree: heading levels are 2, 3 or 4 both ways', asy
   t.ok(headingLevels('BlockWrite'), 'the write form has a heading');
   t.equal(headingLevels('Block'), headingLevels('BlockWrite'), 'the read form documents the same levels');
 });
+
+t.test('path parameters are named for what they take', async (t) => {
+  type Parameter = { in: string; name: string; description?: string; schema?: { anyOf?: unknown[] } };
+  const paths = json<{ paths: Record<string, Record<string, { parameters?: Parameter[] }>> }>(await app.inject({ url: '/openapi.json' })).paths;
+  for (const template of ['/v1/articles/{id}/publish', '/v1/articles/{id}/unpublish', '/v1/articles/{id}/archive', '/v1/articles/{id}/revisions', '/v1/articles/{id}/revisions/{version}']) {
+    t.ok(paths[template], `${template}: id only`);
+  }
+  // `{idOrSlug}` stays only on the path GET reads by slug: OpenAPI allows one template per path
+  // (`/articles/{id}` beside `/articles/{idOrSlug}` is the same path), so the writes sharing it
+  // keep its name and say that they take the id.
+  for (const [template, item] of Object.entries(paths)) {
+    if (!template.includes('{idOrSlug}')) continue;
+    t.match(template, /^\/v1\/(articles|tags)\/\{idOrSlug\}$/, `${template}: {idOrSlug} only where GET takes a slug`);
+    for (const [method, operation] of Object.entries(item)) {
+      const parameter = operation.parameters?.find((p) => p.in === 'path' && p.name === 'idOrSlug');
+      if (method === 'get') t.ok(parameter?.schema?.anyOf, `GET ${template} takes an id or a slug`);
+      else t.match(parameter?.description, /\bid\b.*not the slug/, `${method.toUpperCase()} ${template} says it takes the id`);
+    }
+  }
+  const byUrl = await app.inject({ method: 'POST', url: '/v1/articles/some-slug/publish', headers: { ...editor, 'if-match': '"v1"' } });
+  t.equal(byUrl.statusCode, 400, 'a slug where an id is taken is 400');
+  t.same(json<{ errors: { path: string }[] }>(byUrl).errors.map((e) => e.path), ['params.id'], 'naming params.id');
+});

@@ -17,6 +17,7 @@ import {
   ArticlePage,
   ArticleReadQuery,
   ArticleUpdate,
+  ArticleWriteParams,
   PublishRequest,
   Revision,
   RevisionList,
@@ -52,12 +53,12 @@ function authorOf(request: FastifyRequest): Author {
   return { keyId: request.apiKey?.id ?? null, name: request.apiKey?.name ?? 'unknown' };
 }
 
-const writeDocs = (summary: string, operationId: string, description: string) => ({
+const writeDocs = <P extends typeof ArticleIdParams | typeof ArticleWriteParams>(summary: string, operationId: string, description: string, params: P) => ({
   summary,
   operationId,
   description,
   tags: [OPENAPI_TAG],
-  params: ArticleIdParams,
+  params,
   headers: IfMatchHeaders,
 });
 
@@ -80,7 +81,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'listArticles',
       tags: [OPENAPI_TAG],
       querystring: ArticleListQuery,
-      response: { 200: ArticlePage, ...problemResponses(304) },
+      response: { 200: ArticlePage, ...problemResponses(304, 'AUTH_REQUIRED') },
     },
     handler: async (request, reply) => {
       const viewer = viewerOf(request);
@@ -113,7 +114,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: [OPENAPI_TAG],
       params: ArticleIdOrSlugParams,
       querystring: ArticleReadQuery,
-      response: { 200: Article, 301: MovedPermanently, ...problemResponses(304, 404) },
+      response: { 200: Article, 301: MovedPermanently, ...problemResponses(304, 'ARTICLE_NOT_FOUND') },
     },
     handler: async (request, reply) => {
       const locale = request.query.locale ?? app.config.DEFAULT_LOCALE;
@@ -155,7 +156,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'createArticle',
       tags: [OPENAPI_TAG],
       body: ArticleCreate,
-      response: { 201: Article, ...problemResponses(409, 422) },
+      response: { 201: Article, ...problemResponses('ARTICLE_SLUG_TAKEN', 'UNKNOWN_REFERENCE') },
     },
     handler: async (request, reply) => {
       const article = await articles.create(request.body, authorOf(request));
@@ -167,15 +168,15 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/articles/:idOrSlug', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Change an article', 'updateArticle', 'Needs If-Match. A new slug keeps the old one answering with a redirect.'),
+      ...writeDocs('Change an article', 'updateArticle', 'Needs If-Match. A new slug keeps the old one answering with a redirect.', ArticleWriteParams),
       body: ArticleUpdate,
-      response: { 200: Article, ...problemResponses(404, 409, 412, 422, 428) },
+      response: { 200: Article, ...problemResponses('ARTICLE_NOT_FOUND', 'ARTICLE_SLUG_TAKEN', 412, 'UNKNOWN_REFERENCE', 428) },
     },
     handler: async (request, reply) =>
       sendArticle(reply, await articles.update(request.params.idOrSlug, requiredVersions(request), request.body, authorOf(request))),
   });
 
-  app.post('/articles/:idOrSlug/publish', {
+  app.post('/articles/:id/publish', {
     config: { access: 'editor' },
     schema: {
       ...writeDocs(
@@ -185,18 +186,19 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
           'A scheduled article: published now (or at a past publishAt). An archived article: published again. ' +
           'publishedAt stays the first publication time unless publishAt is given. ' +
           'Publishing a published article, or a future publishAt on a scheduled or archived one: 409 INVALID_TRANSITION, nothing changed.',
+        ArticleIdParams,
       ),
       body: PublishRequest.nullish(),
-      response: { 200: Article, ...problemResponses(404, 409, 412, 428) },
+      response: { 200: Article, ...problemResponses('ARTICLE_NOT_FOUND', 'INVALID_TRANSITION', 412, 428) },
     },
     handler: async (request, reply) => {
       const publishAt = request.body?.publishAt ? new Date(request.body.publishAt) : undefined;
       const options = { publishAt, addToTimeline: request.body?.addToTimeline };
-      return sendArticle(reply, await articles.publish(request.params.idOrSlug, requiredVersions(request), options, authorOf(request)));
+      return sendArticle(reply, await articles.publish(request.params.id, requiredVersions(request), options, authorOf(request)));
     },
   });
 
-  app.post('/articles/:idOrSlug/unpublish', {
+  app.post('/articles/:id/unpublish', {
     config: { access: 'editor' },
     schema: {
       ...writeDocs(
@@ -204,14 +206,15 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         'unpublishArticle',
         'A scheduled, published or archived article goes back to draft: hidden from anonymous readers everywhere. ' +
           'It keeps publishedAt if it went live. A draft: 409 INVALID_TRANSITION, nothing changed.',
+        ArticleIdParams,
       ),
-      response: { 200: Article, ...problemResponses(404, 409, 412, 428) },
+      response: { 200: Article, ...problemResponses('ARTICLE_NOT_FOUND', 'INVALID_TRANSITION', 412, 428) },
     },
     handler: async (request, reply) =>
-      sendArticle(reply, await articles.unpublish(request.params.idOrSlug, requiredVersions(request), authorOf(request))),
+      sendArticle(reply, await articles.unpublish(request.params.id, requiredVersions(request), authorOf(request))),
   });
 
-  app.post('/articles/:idOrSlug/archive', {
+  app.post('/articles/:id/archive', {
     config: { access: 'editor' },
     schema: {
       ...writeDocs(
@@ -219,18 +222,19 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         'archiveArticle',
         'A published article is hidden from anonymous readers everywhere; editors still see it. ' +
           'Anything but a published article: 409 INVALID_TRANSITION, nothing changed.',
+        ArticleIdParams,
       ),
-      response: { 200: Article, ...problemResponses(404, 409, 412, 428) },
+      response: { 200: Article, ...problemResponses('ARTICLE_NOT_FOUND', 'INVALID_TRANSITION', 412, 428) },
     },
     handler: async (request, reply) =>
-      sendArticle(reply, await articles.archive(request.params.idOrSlug, requiredVersions(request), authorOf(request))),
+      sendArticle(reply, await articles.archive(request.params.id, requiredVersions(request), authorOf(request))),
   });
 
   app.delete('/articles/:idOrSlug', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Delete an article', 'deleteArticle', 'Removed from every read; its revisions stay. Needs If-Match.'),
-      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
+      ...writeDocs('Delete an article', 'deleteArticle', 'Removed from every read; its revisions stay. Needs If-Match.', ArticleWriteParams),
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('ARTICLE_NOT_FOUND', 412, 428) },
     },
     handler: async (request, reply) => {
       await articles.remove(request.params.idOrSlug, requiredVersions(request));
@@ -238,7 +242,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   });
 
-  app.get('/articles/:idOrSlug/revisions', {
+  app.get('/articles/:id/revisions', {
     config: { access: 'editor' },
     schema: {
       summary: "List an article's revisions",
@@ -246,12 +250,12 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'listArticleRevisions',
       tags: [OPENAPI_TAG],
       params: ArticleIdParams,
-      response: { 200: RevisionList, ...problemResponses(304, 404) },
+      response: { 200: RevisionList, ...problemResponses(304, 'ARTICLE_NOT_FOUND') },
     },
-    handler: async (request) => ({ data: await articles.revisions(request.params.idOrSlug) }),
+    handler: async (request) => ({ data: await articles.revisions(request.params.id) }),
   });
 
-  app.get('/articles/:idOrSlug/revisions/:version', {
+  app.get('/articles/:id/revisions/:version', {
     config: { access: 'editor' },
     schema: {
       summary: 'Get one revision of an article',
@@ -259,8 +263,8 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getArticleRevision',
       tags: [OPENAPI_TAG],
       params: RevisionParams,
-      response: { 200: Revision, ...problemResponses(304, 404) },
+      response: { 200: Revision, ...problemResponses(304, 'ARTICLE_NOT_FOUND', 'REVISION_NOT_FOUND') },
     },
-    handler: async (request) => articles.revision(request.params.idOrSlug, request.params.version),
+    handler: async (request) => articles.revision(request.params.id, request.params.version),
   });
 };

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { ARTICLE_LABELS, ARTICLE_STATUSES } from '../../db/schema/articles.js';
 import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
 import { Locale } from '../../lib/locale.js';
-import { BlockOutput, BodyInput, HttpUrl } from './blocks.js';
+import { ARTICLE_TITLE_MAX_LENGTH, BlockOutput, BodyInput, HttpUrl } from './blocks.js';
 import { SEED_ARTICLE_EXAMPLE } from './articles.examples.js';
 
 export const ArticleStatus = z.enum(ARTICLE_STATUSES);
 export const ArticleLabel = z.enum(ARTICLE_LABELS);
 
-const Title = z.string().trim().min(1).max(300);
+const Title = z.string().trim().min(1).max(ARTICLE_TITLE_MAX_LENGTH);
 const Lead = z.string().trim().max(1000);
 const SectionSlug = Slug.max(100).meta({ example: 'news' });
 
@@ -86,20 +86,33 @@ const TAG_CHOICE = { message: 'Send tagIds or tagSlugs, not both', path: ['tagSl
 export const ArticleCreate = z
   .strictObject(writableFields)
   .refine(oneWayToTag, TAG_CHOICE)
-  .meta({ id: 'ArticleCreate' });
+  .meta({
+    id: 'ArticleCreate',
+    example: {
+      title: 'Kyiv braces for winter blackouts',
+      locale: 'en',
+      lead: 'Engineers race to repair the grid before the first frost.',
+      section: 'news',
+      tagSlugs: ['energy'],
+      body: [
+        { type: 'paragraph', text: 'Power engineers worked through the night, <strong>again</strong>.' },
+        { type: 'quote', text: 'We fix what we can before it freezes.', attribution: 'A Kyiv grid engineer' },
+      ],
+    },
+  });
 
 export const ArticleUpdate = z
   .strictObject({ ...writableFields, title: Title.optional() })
   .refine(oneWayToTag, TAG_CHOICE)
   .refine((patch) => Object.keys(patch).length > 0, 'Send at least one field to change')
-  .meta({ id: 'ArticleUpdate' });
+  .meta({ id: 'ArticleUpdate', example: { lead: 'Engineers race to repair the grid before the first frost.', label: 'exclusive' } });
 
 export const PublishRequest = z
   .strictObject({
     publishAt: Timestamp.optional().meta({ description: 'When it goes live; in the future it is scheduled. Default: now' }),
     addToTimeline: z.boolean().optional().meta({ description: 'Make its latest-news entry (default true)' }),
   })
-  .meta({ id: 'PublishRequest' });
+  .meta({ id: 'PublishRequest', example: { publishAt: '2024-11-22T18:00:00.000Z', addToTimeline: true } });
 
 const repeatable = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item).max(10).optional());
@@ -108,11 +121,11 @@ export const ArticleListQuery = z.strictObject({
   locale: Locale.optional(),
   status: ArticleStatus.optional().meta({ description: 'Anything but published needs a key' }),
   tag: repeatable(Slug).meta({ description: 'Tag slug; repeat for articles having all of them' }),
-  section: SectionSlug.optional(),
-  label: ArticleLabel.optional(),
+  section: SectionSlug.optional().meta({ description: 'Section slug: articles of that section only' }),
+  label: ArticleLabel.optional().meta({ description: 'Articles carrying this label only' }),
   q: z.string().trim().min(1).max(200).optional().meta({ description: 'Full-text search over title, lead and body; ranked' }),
-  publishedAfter: Timestamp.optional(),
-  publishedBefore: Timestamp.optional(),
+  publishedAfter: Timestamp.optional().meta({ description: 'Published after this instant' }),
+  publishedBefore: Timestamp.optional().meta({ description: 'Published before this instant' }),
   ...PageQuery,
 });
 
@@ -124,8 +137,15 @@ export const ArticleReadQuery = z.strictObject({
 export const ArticleIdOrSlugParams = z.strictObject({
   idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The article id, or its slug' }),
 });
+/**
+ * PATCH and DELETE share GET's path template (OpenAPI allows one template per path: `{id}` beside
+ * `{idOrSlug}` would be the same path), so they keep its parameter's name and take the id only.
+ */
+export const ArticleWriteParams = z.strictObject({
+  idOrSlug: Uuid.meta({ description: 'The article id (writes take the id, not the slug; the name is the path GET shares)' }),
+});
 export const ArticleIdParams = z.strictObject({
-  idOrSlug: Uuid.meta({ description: 'The article id (writes take the id, not the slug)' }),
+  id: Uuid.meta({ description: 'The article id' }),
 });
 
 export const RevisionSummary = z
@@ -138,8 +158,8 @@ export const RevisionSummary = z
 export const Revision = RevisionSummary.extend({ article: Article }).meta({ id: 'Revision' });
 export const RevisionList = z.object({ data: z.array(RevisionSummary) }).meta({ id: 'RevisionList' });
 export const RevisionParams = z.strictObject({
-  idOrSlug: Uuid,
-  version: z.coerce.number().int().min(1).max(1_000_000),
+  id: Uuid.meta({ description: 'The article id' }),
+  version: z.coerce.number().int().min(1).max(1_000_000).meta({ description: 'The version, as `version` in the article and its revision list' }),
 });
 
 export type ArticleCreateInput = z.output<typeof ArticleCreate>;
