@@ -3,14 +3,18 @@ import { z } from 'zod';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-export const Uuid = z.uuid({ error: 'must be a UUID' }).meta({ example: '0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42' });
+const UUID_LENGTH = 36;
+export const Uuid = z.uuid({ error: 'must be a UUID' }).max(UUID_LENGTH).meta({ example: '0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42' });
 
 const MIN_YEAR = 1;
 const MAX_YEAR = 9999;
+/** Room for any fraction of a second a client writes (`9999-12-31T23:59:59.999999999+14:00` is 35). */
+const TIMESTAMP_MAX_LENGTH = 64;
 
 /** An ISO 8601 instant in years 1–9999: what JavaScript and PostgreSQL both represent. */
 export const Timestamp = z.iso
   .datetime({ offset: true })
+  .max(TIMESTAMP_MAX_LENGTH)
   .refine((value) => {
     const year = new Date(value).getUTCFullYear();
     return year >= MIN_YEAR && year <= MAX_YEAR;
@@ -43,9 +47,13 @@ export function page<T extends z.ZodType>(item: T, id: string) {
     .meta({ id });
 }
 
+/** Room for a list of several ETags; each of ours is under 30 characters. */
+const IF_MATCH_MAX_LENGTH = 1024;
+
 /** Headers every conditional write reads. */
 export const IfMatchHeaders = z.object({
-  'if-match': z.string().optional().meta({ description: 'The ETag from your last read; required' }),
+  // Optional to the validator, so its absence is answered 428 (not 400); the document marks it required.
+  'if-match': z.string().max(IF_MATCH_MAX_LENGTH).optional().meta({ description: 'The ETag from your last read; required' }),
 });
 
 /** Serialises a timestamp the way every response shows it. */

@@ -4,95 +4,130 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from '@fastify/type-provider-zod';
 import { z } from 'zod';
+import { PROBLEMS, type ProblemCode } from './app-error.js';
+import { tidyComponents } from './openapi-components.js';
+import { documentResponses, ROUTE_DOCS, type ResponsesDocument, type RouteDocs } from './openapi-responses.js';
 import { Problem } from './problem.schemas.js';
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** What the shared layers tell the OpenAPI document about a route (openapi-responses.ts). */
+    [ROUTE_DOCS]?: RouteDocs;
+  }
+}
 
 export const DOCS_PREFIX = '/docs';
 const BEARER_SCHEME = 'bearerAuth';
 
+/**
+ * Relative: "Try it out" calls whichever host and port served the page. Public (`x-internal`, the
+ * audience OWASP API9 asks each server to state): anyone may read published content.
+ */
+const SERVERS = [{ url: '/', 'x-internal': false }];
+
+/** The groups operations are listed in (each route names its own), in reading order. */
+const OPENAPI_TAGS = [
+  { name: 'Articles', description: 'Articles: drafts, publishing and scheduling, revisions; anonymous readers see live ones only.' },
+  { name: 'Tags', description: 'Tags per locale, by id or slug; an article lists its tags in order.' },
+  { name: 'Timeline', description: "The latest-news timeline: flash lines and published articles' entries, newest first." },
+  { name: 'Feeds', description: 'RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the latest articles and of the timeline.' },
+  { name: 'API keys', description: 'Keys and their roles (reader, editor, admin); admin only.' },
+  { name: 'Operations', description: 'Probes and metrics for whoever runs Lede; never rate limited.' },
+];
+
 const NotModified = z.null();
 
-const STATUS_DESCRIPTIONS: Record<string, string> = {
-  '200': 'OK',
-  '201': 'Created',
-  '204': 'Done; no content',
-  '304': 'Not modified: your cached copy (If-None-Match) is current',
-  '400': 'Invalid input; `errors` names each invalid field',
-  '401': 'Missing, unknown or revoked API key',
-  '403': "The key's role does not allow this",
-  '404': 'Not found',
-  '409': 'Conflicts with existing data',
-  '412': 'If-Match names an old version: nothing was written; read again and retry',
-  '413': 'Body too large',
-  '415': 'Body is not JSON',
-  '422': 'Names a tag or article that does not exist; nothing was written',
-  '428': 'If-Match is missing',
-  '429': 'Too many requests for this key or address: retry after Retry-After seconds',
-  '500': 'Unexpected server error (logged with the request id)',
-  '503': 'Database unavailable; retry after Retry-After seconds',
-};
+/** Problem schemas standing for declared codes (each renders as the one Problem), and their codes. */
+const declaredProblems = new Map<string, z.ZodType>();
+const codesOfProblem = new Map<z.ZodType, ProblemCode[]>();
 
-/** Response entries for the given statuses: problem+json for errors, an empty body for 304. */
-export function problemResponses(...statuses: number[]): Record<number, z.ZodType> {
-  const responses: Record<number, z.ZodType> = {};
-  for (const status of statuses) {
-    responses[status] = status === 304 ? NotModified : Problem;
+function problemCarrying(codes: ProblemCode[]): z.ZodType {
+  if (codes.length === 0) return Problem;
+  const key = [...codes].sort().join(' ');
+  let schema = declaredProblems.get(key);
+  if (!schema) {
+    schema = z.lazy(() => Problem);
+    declaredProblems.set(key, schema);
+    codesOfProblem.set(schema, codes);
   }
+  return schema;
+}
+
+/**
+ * Response entries: problem+json for errors, an empty body for 304. A problem code stands for its
+ * status (from the catalogue) and is listed, with an example, in the document; a bare error status
+ * lists every code the catalogue gives that status.
+ */
+export function problemResponses(...entries: (number | ProblemCode)[]): Record<number, z.ZodType> {
+  const codesByStatus = new Map<number, ProblemCode[]>();
+  for (const entry of entries) {
+    const status = typeof entry === 'number' ? entry : PROBLEMS[entry].status;
+    const codes = codesByStatus.get(status) ?? [];
+    if (typeof entry !== 'number') codes.push(entry);
+    codesByStatus.set(status, codes);
+  }
+  const responses: Record<number, z.ZodType> = {};
+  for (const [status, codes] of codesByStatus) responses[status] = status === 304 ? NotModified : problemCarrying(codes);
   return responses;
+}
+
+/** Answered before any route is found (Node's own refusals, unknown paths): no operation lists them. */
+const ROUTER_CODES = new Set<ProblemCode>(['MALFORMED_REQUEST', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'ROUTE_NOT_FOUND']);
+
+/** The codes each error status of a route can carry: the shared layers' and the route's own. */
+function problemCodes(responses: Record<string, unknown>, shared: ProblemCode[]): Record<string, ProblemCode[]> {
+  const problems: Record<string, ProblemCode[]> = {};
+  for (const [status, entry] of Object.entries(responses)) {
+    if (entry !== Problem && !codesOfProblem.has(entry as z.ZodType)) continue;
+    const atStatus = (code: ProblemCode) => PROBLEMS[code].status === Number(status);
+    let codes = [...shared.filter(atStatus), ...(codesOfProblem.get(entry as z.ZodType) ?? [])];
+    if (codes.length === 0) codes = (Object.keys(PROBLEMS) as ProblemCode[]).filter((code) => atStatus(code) && !ROUTER_CODES.has(code));
+    problems[status] = [...new Set(codes)];
+  }
+  return problems;
 }
 
 /**
  * Fills in what every route shares, so no route can forget it: its security requirement (from
- * config.access) and the error statuses the shared layers can answer with.
+ * config.access), and the error statuses and codes the shared layers can answer with.
  */
 function addSharedRouteDocs(route: RouteOptions): void {
   const schema = route.schema;
   const access = route.config?.access;
   if (!schema || schema.hide || access === undefined) return;
   const reads = [route.method].flat().every((method) => method === 'GET' || method === 'HEAD');
-  // 400: any URL can be malformed (bad percent-encoding, a NUL in a query parameter).
-  const statuses = [400, 401, 500, 503];
-  if (access !== 'public') statuses.push(403);
+  const query = schema.querystring;
+  const paged = query instanceof z.ZodObject && 'cursor' in query.shape;
+  // 400: any URL can be malformed (bad percent-encoding, a NUL in a query parameter). 429: every
+  // route takes a key, and failed keys are limited per address, counted or not.
+  const statuses = [400, 401, 429, 500, 503];
+  const shared: ProblemCode[] = ['VALIDATION_FAILED', 'INVALID_API_KEY', 'RATE_LIMITED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
+  if (access !== 'public') {
+    statuses.push(403);
+    shared.push('AUTH_REQUIRED', 'FORBIDDEN');
+  }
   // Fastify reads a body sent with any write, declared or not: too large is 413, not JSON is 415.
-  if (!reads) statuses.push(413, 415);
+  if (!reads) {
+    statuses.push(413, 415);
+    shared.push('MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (paged) shared.push('INVALID_CURSOR');
   // Every successful read carries an ETag and answers If-None-Match.
   if (reads) statuses.push(304);
+  const response = { ...problemResponses(...statuses), ...(schema.response as object) };
   route.schema = {
     ...schema,
     security: access === 'public' ? [{}, { [BEARER_SCHEME]: [] }] : [{ [BEARER_SCHEME]: [] }],
-    response: { ...problemResponses(...statuses), ...(schema.response as object) },
+    response,
+    [ROUTE_DOCS]: { ...schema[ROUTE_DOCS], problems: problemCodes(response, shared) },
   };
 }
 
-type OpenApiResponse = { description?: string; content?: Record<string, unknown> };
-type OpenApiRequestBody = { required?: boolean; content?: Record<string, { schema?: { anyOf?: { type?: string }[] } }> };
-type OpenApiDocument = {
-  paths?: Record<string, Record<string, { responses?: Record<string, OpenApiResponse>; requestBody?: OpenApiRequestBody }>>;
-};
+type OpenApiDocument = ResponsesDocument;
 
-/** A body schema that accepts null (`.nullish()`) is an optional body. */
-function bodyIsOptional(body: OpenApiRequestBody): boolean {
-  return Object.values(body.content ?? {}).some((media) => media.schema?.anyOf?.some((option) => option.type === 'null'));
-}
-
-/** Says what each status means, and that errors are served as application/problem+json. */
+/** The document as clients read it: each response's meaning, codes and headers; one schema per concept. */
 function describeResponses(document: OpenApiDocument): OpenApiDocument {
-  for (const operations of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(operations)) {
-      if (operation.requestBody && bodyIsOptional(operation.requestBody)) operation.requestBody.required = false;
-      for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        const problem = Object.values(response.content ?? {}).find((media) =>
-          (media as { schema?: { $ref?: string } }).schema?.$ref?.endsWith('/Problem'),
-        );
-        if (problem) response.content = { 'application/problem+json': problem };
-        if (status === '304' || status === '204') delete response.content;
-        const description = STATUS_DESCRIPTIONS[status];
-        if (description && (!response.description || response.description === 'Default Response')) {
-          response.description = description;
-        }
-      }
-    }
-  }
-  return document;
+  return tidyComponents(documentResponses(document));
 }
 
 type OpenApiParameter = { in?: string; example?: unknown; examples?: unknown; schema?: unknown };
@@ -152,9 +187,12 @@ export const openApiPlugin = fp(
             'Lede is a headless CMS for newsrooms: articles, tags and the latest-news timeline. ' +
             'Errors are RFC 9457 problem+json with a stable `code`. Writes to existing resources ' +
             'need `If-Match` with the ETag of your last read.',
+          // No public licence or support address exists yet: these say so until the project names one.
+          contact: { name: 'The Lede maintainers' },
+          license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' },
         },
-        // Relative: "Try it out" calls whichever host and port served the page.
-        servers: [{ url: '/' }],
+        tags: OPENAPI_TAGS,
+        servers: SERVERS,
         components: {
           securitySchemes: {
             [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'An API key: `lede_…`' },

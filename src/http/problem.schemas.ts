@@ -7,7 +7,7 @@ export const Problem = z
   .object({
     type: z.string().meta({ example: 'urn:lede:problem:tag-not-found' }),
     title: z.string().meta({ example: 'Tag not found' }),
-    status: z.number().int().meta({ example: 404 }),
+    status: z.number().int().min(400).max(599).meta({ example: 404 }),
     detail: z.string().meta({ example: 'No tag has the id or slug "rosiia".' }),
     code: z.enum(codes).meta({ description: 'Stable machine-readable error code' }),
     requestId: z.string().meta({ description: 'Quote it when reporting a problem' }),

@@ -5,7 +5,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { AppError } from './app-error.js';
-import { DOCS_PREFIX, problemResponses } from './openapi.js';
+import { DOCS_PREFIX } from './openapi.js';
+import { ROUTE_DOCS } from './openapi-responses.js';
 import { databaseRateLimitStore } from './rate-limit-store.js';
 
 /**
@@ -46,11 +47,14 @@ export function rateLimitBucket(request: FastifyRequest): string {
   return request.apiKey ? `key:${request.apiKey.id}` : `ip:${addressBucket(request.ip)}`;
 }
 
-/** Every counted route can answer 429; the OpenAPI document says so whatever the configuration. */
-function documentTooManyRequests(route: RouteOptions): void {
+/**
+ * Every counted route's answers carry the RateLimit-* headers; the OpenAPI document says so
+ * whatever the configuration (each route can answer 429: see openapi.ts).
+ */
+function documentCounting(route: RouteOptions): void {
   const schema = route.schema;
   if (!schema || schema.hide || isRateLimitExempt(route.url)) return;
-  route.schema = { ...schema, response: { ...problemResponses(429), ...(schema.response as object) } };
+  route.schema = { ...schema, [ROUTE_DOCS]: { ...schema[ROUTE_DOCS], counted: true } };
 }
 
 function describeWindow(ms: number): string {
@@ -68,7 +72,7 @@ function describeWindow(ms: number): string {
  */
 export const rateLimitPlugin = fp<{ config: Config; db: Database }>(
   async function limits(app: FastifyInstance, { config, db }) {
-    app.addHook('onRoute', documentTooManyRequests);
+    app.addHook('onRoute', documentCounting);
     if (config.RATE_LIMIT_MAX === 0) return;
 
     const per = describeWindow(config.RATE_LIMIT_WINDOW);

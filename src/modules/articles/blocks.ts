@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FieldError } from '../../http/app-error.js';
-import { Uuid } from '../../http/common.schemas.js';
+import { Slug, Uuid } from '../../http/common.schemas.js';
 import { escapeHtml, inlineToText, sanitizeInline } from './inline-html.js';
 
 /**
@@ -19,6 +19,7 @@ const BODY_LIMITS = {
 } as const;
 
 const URL_MAX_LENGTH = 2_000;
+export const ARTICLE_TITLE_MAX_LENGTH = 300;
 
 /** Inline text: sanitised on the way in; what is stored and returned is the clean form. */
 const InlineText = (max: number) =>
@@ -94,7 +95,8 @@ const Embed = z.strictObject({
 });
 /** On read, a related block carries the article it points to (null when the caller may not see it). */
 export const ArticleRef = z
-  .object({ id: Uuid, slug: z.string(), title: z.string() })
+  // Bounded as an article's slug and title are: a body read back and written back sends it too.
+  .object({ id: Uuid, slug: Slug, title: z.string().max(ARTICLE_TITLE_MAX_LENGTH) })
   .meta({ id: 'ArticleRef' });
 
 /**

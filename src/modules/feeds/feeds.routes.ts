@@ -5,11 +5,11 @@ import { Slug } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
 import { Locale } from '../../lib/locale.js';
 import { FEED_CONTENT_TYPES, FEED_FORMATS } from './feed-formats.js';
+import { FeedDocument } from './feeds.schemas.js';
 import { FEED_SIZE, feedsService } from './feeds.service.js';
 
 const OPENAPI_TAG = 'Feeds';
 const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ description: 'rss (RSS 2.0), atom (Atom 1.0) or json (JSON Feed 1.1)' }) });
-const FeedDocument = z.string().meta({ description: 'The feed document' });
 const PRODUCES = Object.values(FEED_CONTENT_TYPES).map((type) => type.split(';')[0]!);
 
 export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -24,7 +24,11 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'articlesFeed',
       tags: [OPENAPI_TAG],
       params: FeedParams,
-      querystring: z.strictObject({ locale: Locale.optional(), tag: Slug.optional(), section: Slug.optional() }),
+      querystring: z.strictObject({
+        locale: Locale.optional(),
+        tag: Slug.optional().meta({ description: 'Tag slug: the articles carrying that tag only' }),
+        section: Slug.optional().meta({ description: 'Section slug: the articles of that section only' }),
+      }),
       produces: PRODUCES,
       response: { 200: FeedDocument, ...problemResponses(304) },
     },

@@ -19,6 +19,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'public' },
     schema: {
       summary: 'Liveness: the process answers',
+      description: "For an orchestrator's liveness probe: answers without touching the database, never counted by the rate limit.",
       operationId: 'health',
       tags: [OPENAPI_TAG],
       response: { 200: Health },
@@ -33,6 +34,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'public' },
     schema: {
       summary: 'Readiness: the database answers and every migration is applied',
+      description: 'For a readiness probe or load balancer: 503 with the same report (and Retry-After) until the database is up and migrated.',
       operationId: 'ready',
       tags: [OPENAPI_TAG],
       response: { 200: Readiness, 503: Readiness },

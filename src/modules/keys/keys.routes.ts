@@ -61,7 +61,7 @@ export const keysRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'revokeApiKey',
       tags: [OPENAPI_TAG],
       params: ApiKeyParams,
-      response: { 200: ApiKey, ...problemResponses(404) },
+      response: { 200: ApiKey, ...problemResponses('KEY_NOT_FOUND') },
     },
     handler: async (request) => toWire(await keys.revoke(request.params.id)),
   });

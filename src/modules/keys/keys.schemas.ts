@@ -29,10 +29,10 @@ export const ApiKeyCreate = z
     name: z.string().trim().min(1).max(100).meta({ example: 'Homepage frontend' }),
     role: ApiKeyRole,
   })
-  .meta({ id: 'ApiKeyCreate' });
+  .meta({ id: 'ApiKeyCreate', example: { name: 'Homepage frontend', role: 'reader' } });
 
 export const ApiKeyPage = page(ApiKey, 'ApiKeyPage');
 
 export const ApiKeyListQuery = z.strictObject({ ...PageQuery });
 
-export const ApiKeyParams = z.strictObject({ id: Uuid });
+export const ApiKeyParams = z.strictObject({ id: Uuid.meta({ description: 'The API key id' }) });

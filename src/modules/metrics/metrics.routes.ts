@@ -13,6 +13,7 @@ export const metricsRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'public' },
     schema: {
       summary: 'Prometheus metrics: requests by route and status, database pool, process',
+      description: 'For a Prometheus scrape: requests by route and status, the database pool, the response cache and the process.',
       operationId: 'metrics',
       tags: [OPENAPI_TAG],
       produces: ['text/plain'],

@@ -60,11 +60,12 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'public' },
     schema: {
       summary: 'Get a tag by id or slug',
+      description: 'A slug is looked up in `locale` (default: the newsroom locale). Anonymous readers count only live articles.',
       operationId: 'getTag',
       tags: [OPENAPI_TAG],
       params: TagIdOrSlugParams,
       querystring: TagLookupQuery,
-      response: { 200: Tag, ...problemResponses(304, 404) },
+      response: { 200: Tag, ...problemResponses(304, 'TAG_NOT_FOUND') },
     },
     handler: async (request, reply) => {
       const tag = await tags.get(request.params.idOrSlug, request.query.locale, request.apiKey !== null);
@@ -82,7 +83,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'createTag',
       tags: [OPENAPI_TAG],
       body: TagCreate,
-      response: { 201: Tag, ...problemResponses(409) },
+      response: { 201: Tag, ...problemResponses('TAG_SLUG_TAKEN') },
     },
     handler: async (request, reply) => {
       const tag = await tags.create(request.body);
@@ -101,7 +102,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       params: TagIdParams,
       headers: IfMatchHeaders,
       body: TagUpdate,
-      response: { 200: Tag, ...problemResponses(404, 409, 412, 428) },
+      response: { 200: Tag, ...problemResponses('TAG_NOT_FOUND', 'TAG_SLUG_TAKEN', 412, 428) },
     },
     handler: async (request, reply) => {
       const tag = await tags.update(request.params.idOrSlug, requiredVersions(request), request.body);
@@ -119,7 +120,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: [OPENAPI_TAG],
       params: TagIdParams,
       headers: IfMatchHeaders,
-      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('TAG_NOT_FOUND', 412, 428) },
     },
     handler: async (request, reply) => {
       await tags.remove(request.params.idOrSlug, requiredVersions(request));

@@ -46,10 +46,11 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'public' },
     schema: {
       summary: 'Get a timeline entry',
+      description: "An article's entry is seen exactly when its article is: anonymous readers get 404 for one not live.",
       operationId: 'getTimelineEntry',
       tags: [OPENAPI_TAG],
       params: TimelineEntryParams,
-      response: { 200: TimelineEntry, ...problemResponses(304, 404) },
+      response: { 200: TimelineEntry, ...problemResponses(304, 'TIMELINE_ENTRY_NOT_FOUND') },
     },
     handler: async (request, reply) => {
       const entry = await timeline.get(request.params.id, request.apiKey ? EDITORIAL : ANONYMOUS);
@@ -68,7 +69,7 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'createTimelineEntry',
       tags: [OPENAPI_TAG],
       body: TimelineEntryCreate,
-      response: { 201: TimelineEntry, ...problemResponses(422) },
+      response: { 201: TimelineEntry, ...problemResponses('UNKNOWN_REFERENCE') },
     },
     handler: async (request, reply) => {
       const entry = await timeline.create(request.body);
@@ -87,7 +88,7 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
       params: TimelineEntryParams,
       headers: IfMatchHeaders,
       body: TimelineEntryUpdate,
-      response: { 200: TimelineEntry, ...problemResponses(404, 412, 428) },
+      response: { 200: TimelineEntry, ...problemResponses('TIMELINE_ENTRY_NOT_FOUND', 412, 428) },
     },
     handler: async (request, reply) => {
       const entry = await timeline.update(request.params.id, requiredVersions(request), request.body);
@@ -100,11 +101,12 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'editor' },
     schema: {
       summary: 'Delete a timeline entry',
+      description: 'Needs If-Match. Removes the entry only: an article it points to is not changed.',
       operationId: 'deleteTimelineEntry',
       tags: [OPENAPI_TAG],
       params: TimelineEntryParams,
       headers: IfMatchHeaders,
-      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses(404, 412, 428) },
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('TIMELINE_ENTRY_NOT_FOUND', 412, 428) },
     },
     handler: async (request, reply) => {
       await timeline.remove(request.params.id, requiredVersions(request));

@@ -56,11 +56,11 @@ const repeatableSlug = z.preprocess(
 
 export const TimelineQuery = z.strictObject({
   locale: Locale.optional(),
-  label: ArticleLabel.optional(),
+  label: ArticleLabel.optional().meta({ description: 'Entries carrying this label only' }),
   tag: repeatableSlug.meta({ description: "Entries whose article has this tag; repeat for all of them" }),
-  before: Timestamp.optional(),
-  after: Timestamp.optional(),
-  groupBy: z.enum(['day']).optional(),
+  before: Timestamp.optional().meta({ description: 'Entries that occurred before this instant' }),
+  after: Timestamp.optional().meta({ description: 'Entries that occurred after this instant' }),
+  groupBy: z.enum(['day']).optional().meta({ description: '`day`: entries grouped by calendar day in `tz` (TimelineDays)' }),
   tz: TimeZone.optional().meta({ description: 'IANA time zone for groupBy=day; default the newsroom’s TIMEZONE' }),
   ...PageQuery,
 });
@@ -91,9 +91,9 @@ export const TimelineEntryUpdate = z
     locale: Locale.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'Send at least one field to change')
-  .meta({ id: 'TimelineEntryUpdate' });
+  .meta({ id: 'TimelineEntryUpdate', example: { title: 'Czech Foreign Minister Lipavsky meets Zelensky in Kyiv', label: 'breaking' } });
 
-export const TimelineEntryParams = z.strictObject({ id: Uuid });
+export const TimelineEntryParams = z.strictObject({ id: Uuid.meta({ description: 'The timeline entry id' }) });
 
 export type TimelineEntryWire = z.input<typeof TimelineEntry>;
 export type TimelineQueryInput = z.output<typeof TimelineQuery>;
