@@ -32,7 +32,7 @@ const callers: Record<Role, Record<string, string>> = {
 };
 // The strongest role, revoked over HTTP: it must open nothing, not even public reads.
 const doomed = await authAs('admin', 'access revoked');
-if ((await app.inject({ method: 'DELETE', url: `/v1/keys/${doomed.id}`, headers: keyAdmin })).statusCode !== 200) {
+if ((await app.inject({ method: 'DELETE', url: `/v1/keys/${doomed.id}`, headers: keyAdmin })).statusCode !== 204) {
   throw new Error('could not revoke the fixture key');
 }
 callers.revoked = { authorization: doomed.authorization };
@@ -100,7 +100,8 @@ const TABLE: Record<string, Row> = {
 
   createApiKey: { access: 'admin', allowed: 201, call: async () => ({ method: 'POST', url: '/v1/keys', payload: { name: unique('key'), role: 'reader' } }) },
   listApiKeys: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/keys' }) },
-  revokeApiKey: { access: 'admin', allowed: 200, call: async () => ({ method: 'DELETE', url: `/v1/keys/${(await newKey()).id}` }) },
+  getApiKey: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: `/v1/keys/${(await newKey()).id}` }) },
+  revokeApiKey: { access: 'admin', allowed: 204, call: async () => ({ method: 'DELETE', url: `/v1/keys/${(await newKey()).id}` }) },
 
   listTags: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/tags' }) },
   getTag: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: `/v1/tags/${tag.slug}` }) },

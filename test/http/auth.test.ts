@@ -85,7 +85,7 @@ t.test('a revoked key is 401 INVALID_API_KEY', async (t) => {
   const before = await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'Before revoke', locale: 'hr' } });
   t.equal(before.statusCode, 201, 'the key works before it is revoked');
   const revoked = await app.inject({ method: 'DELETE', url: `/v1/keys/${editor.id}`, headers: admin });
-  t.equal(revoked.statusCode, 200);
+  t.equal(revoked.statusCode, 204);
   const after = await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'After revoke', locale: 'hr' } });
   t.equal(after.statusCode, 401);
   t.equal(json(after).code, 'INVALID_API_KEY');

@@ -27,7 +27,7 @@ const admin = await authAs('admin', 'fuzz admin');
 const reader = await authAs('reader', 'fuzz reader');
 const spareKey = await authAs('reader', 'fuzz spare');
 const revoked = await authAs('editor', 'fuzz revoked');
-if ((await app.inject({ method: 'DELETE', url: `/v1/keys/${revoked.id}`, headers: { authorization: admin.authorization } })).statusCode !== 200) {
+if ((await app.inject({ method: 'DELETE', url: `/v1/keys/${revoked.id}`, headers: { authorization: admin.authorization } })).statusCode !== 204) {
   throw new Error('could not revoke the fixture key');
 }
 

@@ -94,6 +94,14 @@ t.test('POST answers 201 with the key, once; GET never shows it', async (t) => {
   t.equal(response.statusCode, 201);
   t.equal(response.headers['cache-control'], 'no-store', 'the one answer holding the key is not cached');
   const created = json<WireKey & { key: string }>(response);
+  t.equal(response.headers.location, `/v1/keys/${created.id}`, 'Location names the new key, as other creates do');
+  const read = await app.inject({ url: String(response.headers.location), headers: admin });
+  t.equal(read.statusCode, 200, 'and answers GET');
+  t.same(json(read), { id: created.id, name: 'Homepage frontend', role: 'editor', prefix: created.prefix, createdAt: created.createdAt, revokedAt: null });
+  t.notOk(read.body.includes(created.key.slice(18)), 'never the key again');
+  t.match(read.headers['cache-control'], /^private/);
+  t.equal((await app.inject({ url: `/v1/keys/${UNKNOWN_ID}`, headers: admin })).statusCode, 404);
+  t.equal((await app.inject({ url: `/v1/keys/${created.id}`, headers: { authorization: `Bearer ${created.key}` } })).statusCode, 403, 'admins only');
   t.match(created.key, KEY_SHAPE);
   t.equal(created.role, 'editor');
   t.equal(created.name, 'Homepage frontend', 'the name is trimmed');
@@ -152,30 +160,31 @@ t.test('a new key works for its role and no higher', async (t) => {
   t.equal(adminList.statusCode, 200);
 });
 
-t.test('DELETE revokes: 200 with revokedAt, then the key is 401; twice is fine', async (t) => {
+t.test('DELETE revokes: 204, then the key is 401; a repeat is 404; the record shows when', async (t) => {
   const victim = await createKey('editor', 'to revoke');
   const headers = { authorization: `Bearer ${victim.key}` };
   t.equal((await app.inject({ method: 'POST', url: '/v1/tags', headers, payload: { name: 'Pre', locale: 'bg' } })).statusCode, 201);
 
   const revoked = await app.inject({ method: 'DELETE', url: `/v1/keys/${victim.id}`, headers: admin });
-  t.equal(revoked.statusCode, 200);
-  const body = json<WireKey>(revoked);
-  t.equal(body.id, victim.id);
-  t.match(body.revokedAt, ISO_TIME);
-  t.ok(Date.parse(String(body.revokedAt)) >= Date.parse(victim.createdAt), 'revoked after it was made');
-  t.notOk('key' in body, 'the key is not shown again');
+  t.equal(revoked.statusCode, 204, 'like every other DELETE');
+  t.equal(revoked.body, '', 'no body');
 
   const refused = await app.inject({ method: 'POST', url: '/v1/tags', headers, payload: { name: 'Post', locale: 'bg' } });
   t.equal(refused.statusCode, 401);
   t.equal(json(refused).code, 'INVALID_API_KEY');
 
   const again = await app.inject({ method: 'DELETE', url: `/v1/keys/${victim.id}`, headers: admin });
-  t.equal(again.statusCode, 200, 'revoking twice is fine');
-  t.equal(json<WireKey>(again).revokedAt, body.revokedAt, 'the first revocation time stands');
+  t.equal(again.statusCode, 404, 'a repeat finds no key to revoke');
+  t.equal(json(again).code, 'KEY_NOT_FOUND');
   t.equal((await app.inject({ url: '/v1/tags', headers })).statusCode, 401, 'still revoked');
 
+  // The record stays, for the audit: who had which key, and when it stopped.
+  const record = json<WireKey>(await app.inject({ url: `/v1/keys/${victim.id}`, headers: admin }));
+  t.match(record.revokedAt, ISO_TIME);
+  t.ok(Date.parse(String(record.revokedAt)) >= Date.parse(victim.createdAt), 'revoked after it was made');
+  t.notOk('key' in record, 'the key is not shown again');
   const listed = json<KeyPage>(await app.inject({ url: '/v1/keys?limit=100', headers: admin })).data.find((key) => key.id === victim.id);
-  t.equal(listed?.revokedAt, body.revokedAt, 'the list shows it revoked');
+  t.equal(listed?.revokedAt, record.revokedAt, 'the list shows it revoked');
 });
 
 t.test('a key revoked elsewhere (another process, the CLI) stops working here', async (t) => {
@@ -197,7 +206,7 @@ t.test('a key revoked elsewhere (another process, the CLI) stops working here', 
   const first = await createKey('reader', 'revoked by another process');
   const firstHeaders = { authorization: `Bearer ${first.key}` };
   t.equal((await app.inject({ url: '/v1/tags', headers: firstHeaders })).statusCode, 200, 'resolved, and now kept here');
-  t.equal((await other.inject({ method: 'DELETE', url: `/v1/keys/${first.id}`, headers: admin })).statusCode, 200);
+  t.equal((await other.inject({ method: 'DELETE', url: `/v1/keys/${first.id}`, headers: admin })).statusCode, 204);
   t.equal(await stillRefused(firstHeaders), 401);
 
   const second = await createKey('reader', 'revoked by the CLI');

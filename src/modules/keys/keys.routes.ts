@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
 import { isoTime, isoTimeOrNull } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, ApiKeyPage, ApiKeyParams } from './keys.schemas.js';
@@ -33,7 +34,7 @@ export const keysRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const { key, record } = await keys.create(request.body);
-      return reply.code(201).header('cache-control', 'no-store').send({ ...toWire(record), key });
+      return reply.code(201).header('location', `/v1/keys/${record.id}`).header('cache-control', 'no-store').send({ ...toWire(record), key });
     },
   });
 
@@ -53,16 +54,32 @@ export const keysRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   });
 
+  app.get('/keys/:id', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Get an API key',
+      description: 'The key\'s record, never the key itself. A revoked key stays readable, with revokedAt.',
+      operationId: 'getApiKey',
+      tags: [OPENAPI_TAG],
+      params: ApiKeyParams,
+      response: { 200: ApiKey, ...problemResponses(304, 'KEY_NOT_FOUND') },
+    },
+    handler: async (request) => toWire(await keys.get(request.params.id)),
+  });
+
   app.delete('/keys/:id', {
     config: { access: 'admin' },
     schema: {
       summary: 'Revoke an API key',
-      description: 'The key stops working at once. Revoking a revoked key changes nothing.',
+      description: 'The key stops working at once; its record stays readable, with revokedAt. A key already revoked (or unknown): 404.',
       operationId: 'revokeApiKey',
       tags: [OPENAPI_TAG],
       params: ApiKeyParams,
-      response: { 200: ApiKey, ...problemResponses('KEY_NOT_FOUND') },
+      response: { 204: z.null().meta({ description: 'Revoked' }), ...problemResponses('KEY_NOT_FOUND') },
     },
-    handler: async (request) => toWire(await keys.revoke(request.params.id)),
+    handler: async (request, reply) => {
+      await keys.revoke(request.params.id);
+      return reply.code(204).send(null);
+    },
   });
 };

@@ -120,6 +120,10 @@ function keyCache(options: KeyCacheOptions) {
   };
 }
 
+function keyNotFound(id: string): AppError {
+  return new AppError('KEY_NOT_FOUND', `No API key has the id ${id}.`);
+}
+
 function authenticated(row: repo.ApiKeyRow | undefined, secret: string): AuthenticatedKey | null {
   if (!row || row.revokedAt !== null || !secretMatches(secret, row.secretHash)) return null;
   return { id: row.id, name: row.name, role: row.role };
@@ -174,7 +178,17 @@ export function keysService(
       return paginate(rows, options.limit, KEYS_CURSOR, (last) => [last.createdAt.toISOString(), last.id]);
     },
 
-    /** Revoking is idempotent for a key that exists; an unknown id is 404. */
+    /** The key's record (revoked or not), never its secret. */
+    async get(id: string): Promise<ApiKeyRecord> {
+      const row = await repo.findKeyById(db, id);
+      if (!row) throw keyNotFound(id);
+      return row;
+    },
+
+    /**
+     * Revokes an active key, as DELETE does any resource: a repeat finds nothing to revoke (404).
+     * The record stays, readable with its revocation time.
+     */
     async revoke(id: string): Promise<ApiKeyRecord> {
       const revoked = await changes.write(async (tx, changed) => {
         const row = await repo.revokeKey(tx, id);
@@ -183,8 +197,10 @@ export function keysService(
       });
       if (revoked) return revoked;
       const existing = await repo.findKeyById(db, id);
-      if (!existing) throw new AppError('KEY_NOT_FOUND', `No API key has the id ${id}.`);
-      return existing;
+      if (existing?.revokedAt) {
+        throw new AppError('KEY_NOT_FOUND', `The API key ${id} was already revoked at ${existing.revokedAt.toISOString()}.`);
+      }
+      throw keyNotFound(id);
     },
   };
 }
