@@ -34,6 +34,7 @@ const OCCURRENCES: Partial<Record<ProblemCode, { detail: string; errors?: FieldE
     errors: [{ path: 'body.slug', message: 'already in use' }],
   },
   INVALID_TRANSITION: { detail: 'Cannot publish a published article: it is already published.' },
+  TAG_IN_USE: { detail: '12 articles carry the tag 5d0c1c1e-6f2a-4c59-9a57-3b7e2f0a8d11; delete it with ?force=true to detach it from them.' },
   UNKNOWN_REFERENCE: {
     detail: 'Some referenced tags or articles do not exist; nothing was written.',
     errors: [{ path: 'body.tagSlugs.0', message: 'no tag has the slug "energy" in locale en' }],

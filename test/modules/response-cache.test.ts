@@ -154,7 +154,7 @@ t.test('after every acknowledged write, no read through the cache shows the old 
     ['add a timeline line', async () => write('POST', '/v1/timeline', { title: 'Explosions heard in Odesa' })],
     ['edit a timeline line', async () => (flash = await write('PATCH', `/v1/timeline/${flash.id}`, { title: 'Air raid alert lifted' }, flash.version))],
     ['archive the cited article', async () => (target = await write('POST', `/v1/articles/${target.id}/archive`, {}, target.version))],
-    ['delete a tag', async () => write('DELETE', `/v1/tags/${tagTwo.id}`, undefined, 1)],
+    ['delete a tag a live article carries', async () => write('DELETE', `/v1/tags/${tagTwo.id}?force=true`, undefined, 1)],
     ['delete the bystander', async () => write('DELETE', `/v1/articles/${bystander.id}`, undefined, bystander.version)],
     ['delete a timeline line', async () => write('DELETE', `/v1/timeline/${flash.id}`, undefined, flash.version)],
   ];

@@ -148,3 +148,39 @@ t.test('tags: writes need the editor role', async (t) => {
   const list = json<{ data: unknown[] }>(await app.inject({ url: '/v1/tags?q=x' }));
   t.same(list.data, [], 'nothing was written');
 });
+
+t.test('tags: deleting a tag articles carry is 409 TAG_IN_USE unless forced, which detaches it', async (t) => {
+  const tag = json<{ id: string; version: number }>(
+    await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'In use', locale: 'sq' } }),
+  );
+  const article = json<{ id: string }>(
+    await app.inject({ method: 'POST', url: '/v1/articles', headers: editor, payload: { title: 'Tagged in use', locale: 'sq', tagIds: [tag.id] } }),
+  );
+  const ifMatch = { ...editor, 'if-match': `"v${tag.version}"` };
+  const refused = await app.inject({ method: 'DELETE', url: `/v1/tags/${tag.id}`, headers: ifMatch });
+  t.equal(refused.statusCode, 409);
+  t.equal(json(refused).code, 'TAG_IN_USE');
+  t.match(json(refused).detail, /1 article/, 'says how many carry it');
+  t.equal((await app.inject({ url: `/v1/tags/${tag.id}` })).statusCode, 200, 'the tag is still there');
+  const carried = json<{ tags: { id: string }[] }>(await app.inject({ url: `/v1/articles/${article.id}`, headers: editor }));
+  t.same(carried.tags.map((x) => x.id), [tag.id], 'and still on its article');
+
+  const typo = await app.inject({ method: 'DELETE', url: `/v1/tags/${tag.id}?force=yes`, headers: ifMatch });
+  t.equal(typo.statusCode, 400, 'force is true or false');
+  const forced = await app.inject({ method: 'DELETE', url: `/v1/tags/${tag.id}?force=true`, headers: ifMatch });
+  t.equal(forced.statusCode, 204, 'asked for: deleted');
+  const detached = json<{ tags: unknown[] }>(await app.inject({ url: `/v1/articles/${article.id}`, headers: editor }));
+  t.same(detached.tags, [], 'and detached from its article');
+
+  const unused = json<{ id: string; version: number }>(
+    await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'Unused', locale: 'sq' } }),
+  );
+  const plain = await app.inject({ method: 'DELETE', url: `/v1/tags/${unused.id}`, headers: { ...editor, 'if-match': `"v${unused.version}"` } });
+  t.equal(plain.statusCode, 204, 'a tag no article carries needs no force');
+
+  const operation = json<{ paths: Record<string, { delete?: { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> } }> }>(
+    await app.inject({ url: '/openapi.json' }),
+  ).paths['/v1/tags/{idOrSlug}']?.delete;
+  t.ok(operation?.responses['409'], 'the document lists the 409');
+  t.ok(operation?.parameters?.some((p) => p.in === 'query' && p.name === 'force'), 'and the force parameter');
+});

@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, gt, ilike, inArray, like, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, ilike, inArray, isNull, like, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
@@ -74,6 +74,25 @@ export async function updateTagIfVersion(
     .where(and(eq(tags.id, id), inArray(tags.version, versions)))
     .returning();
   return row;
+}
+
+/**
+ * The tag's version, its row held for the transaction: an article taking the tag meanwhile (its
+ * link's foreign key locks the row in key-share mode) waits for the delete, and then fails on it.
+ */
+export async function lockTag(db: Database, id: string): Promise<number | undefined> {
+  const [row] = await db.select({ version: tags.version }).from(tags).where(eq(tags.id, id)).for('update');
+  return row?.version;
+}
+
+/** How many articles (not deleted) carry the tag. */
+export async function articlesCarrying(db: Database, id: string): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)`.mapWith(Number) })
+    .from(articleTags)
+    .innerJoin(articles, eq(articles.id, articleTags.articleId))
+    .where(and(eq(articleTags.tagId, id), isNull(articles.deletedAt)));
+  return row?.count ?? 0;
 }
 
 export async function deleteTagIfVersion(db: Database, id: string, versions: number[]): Promise<boolean> {

@@ -7,6 +7,7 @@ import { requiredVersions } from '../../http/preconditions.js';
 import {
   Tag,
   TagCreate,
+  TagDeleteQuery,
   TagIdOrSlugParams,
   TagIdParams,
   TagListQuery,
@@ -115,15 +116,18 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'editor' },
     schema: {
       summary: 'Delete a tag',
-      description: 'Detaches it from every article. Needs If-Match like any change.',
+      description:
+        'Needs If-Match like any change. A tag that articles carry is 409 TAG_IN_USE (nothing changed) unless `force=true`, ' +
+        'which deletes it and detaches it from every article carrying it.',
       operationId: 'deleteTag',
       tags: [OPENAPI_TAG],
       params: TagIdParams,
       headers: IfMatchHeaders,
-      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('TAG_NOT_FOUND', 412, 428) },
+      querystring: TagDeleteQuery,
+      response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('TAG_NOT_FOUND', 'TAG_IN_USE', 412, 428) },
     },
     handler: async (request, reply) => {
-      await tags.remove(request.params.idOrSlug, requiredVersions(request));
+      await tags.remove(request.params.idOrSlug, requiredVersions(request), { force: request.query.force });
       return reply.code(204).send(null);
     },
   });

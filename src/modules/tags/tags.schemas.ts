@@ -63,6 +63,14 @@ export const TagLookupQuery = z.strictObject({
   locale: Locale.optional().meta({ description: 'Locale of a slug lookup; defaults to DEFAULT_LOCALE' }),
 });
 
+export const TagDeleteQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((value) => value === 'true')
+    .meta({ description: '`true`: delete a tag that articles carry, detaching it from them. Without it such a tag is 409 TAG_IN_USE' }),
+});
+
 export const TagIdOrSlugParams = z.strictObject({
   idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The tag id, or its slug' }),
 });

@@ -102,15 +102,25 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
       return mustFind(id);
     },
 
-    async remove(id: string, versions: number[]): Promise<void> {
-      const deleted = await changes.write(async (tx, changed) => {
-        const done = await repo.deleteTagIfVersion(tx, id, versions);
-        if (done) changed(...tagKeys(id));
-        return done;
+    /**
+     * A tag that articles carry is deleted (and detached from them) only with `force`; without it
+     * 409 TAG_IN_USE, so no article loses a tag by accident.
+     */
+    async remove(id: string, versions: number[], options: { force: boolean } = { force: false }): Promise<void> {
+      await changes.write(async (tx, changed) => {
+        const version = await repo.lockTag(tx, id);
+        if (version === undefined) throw notFound(id);
+        if (!versions.includes(version)) throw staleVersion('tag');
+        if (!options.force) {
+          const carriers = await repo.articlesCarrying(tx, id);
+          if (carriers > 0) {
+            const articles = carriers === 1 ? '1 article carries' : `${carriers} articles carry`;
+            throw new AppError('TAG_IN_USE', `${articles} the tag ${id}; delete it with ?force=true to detach it from them.`);
+          }
+        }
+        await repo.deleteTagIfVersion(tx, id, versions);
+        changed(...tagKeys(id));
       });
-      if (deleted) return;
-      await mustFind(id);
-      throw staleVersion('tag');
     },
   };
 }
