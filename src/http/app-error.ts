@@ -56,6 +56,17 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A slug looked up without a locale that several locales have, none of them the default: 404,
+ * naming the locales, so the reader says which (docs/adr/0009-locales.md).
+ */
+export function ambiguousSlug(code: 'ARTICLE_NOT_FOUND' | 'TAG_NOT_FOUND', slug: string, locales: string[]): AppError {
+  const named = locales.join(', ');
+  return new AppError(code, `The slug "${slug}" is used in locales ${named}; name one with ?locale=.`, [
+    { path: 'query.locale', message: `required: the slug is used in locales ${named}` },
+  ]);
+}
+
 /** The problem `type` URI for a code: stable, and never pointing at a host we don't own. */
 export function problemType(code: ProblemCode): string {
   return `urn:lede:problem:${code.toLowerCase().replaceAll('_', '-')}`;

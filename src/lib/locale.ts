@@ -27,3 +27,15 @@ export const Locale = z
     return canonical;
   })
   .meta({ description: 'BCP 47 language tag', example: 'en' });
+
+/** `locale` on lists and feeds (docs/adr/0009-locales.md). */
+export const LocaleFilter = Locale.optional().meta({
+  description: 'Only this locale (a BCP 47 tag such as `en` or `uk`); without it, every locale',
+});
+
+/** `locale` on a lookup by id or slug (docs/adr/0009-locales.md). */
+export const SlugLocale = Locale.optional().meta({
+  description:
+    'Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; ' +
+    'a slug several other locales have is 404 until one is named',
+});

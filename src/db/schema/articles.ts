@@ -50,6 +50,8 @@ export const articles = pgTable(
   (table) => [
     // A deleted article frees its slug.
     uniqueIndex('articles_locale_slug_key').on(table.locale, table.slug).where(sql`${table.deletedAt} is null`),
+    // A slug looked up without a locale and missing in the default one: which locales have it.
+    index('articles_slug_idx').on(table.slug).where(sql`${table.deletedAt} is null`),
     // The public list: newest published first, per locale. Indexes are ascending: a backward scan
     // serves `order by … desc`, whose NULLS FIRST a DESC NULLS LAST index would not match.
     index('articles_public_idx')
@@ -80,7 +82,12 @@ export const articleSlugRedirects = pgTable(
       .references(() => articles.id, { onDelete: 'cascade' }),
     createdAt: time('created_at').notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.locale, table.slug] }), index('article_slug_redirects_article_idx').on(table.articleId)],
+  (table) => [
+    primaryKey({ columns: [table.locale, table.slug] }),
+    index('article_slug_redirects_article_idx').on(table.articleId),
+    // A former slug looked up without a locale.
+    index('article_slug_redirects_slug_idx').on(table.slug),
+  ],
 );
 
 /**

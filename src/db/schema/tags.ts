@@ -16,6 +16,8 @@ export const tags = pgTable(
   (table) => [
     // Slugs are unique per locale; this index is also what makes a racing duplicate fail with 23505.
     uniqueIndex('tags_locale_slug_key').on(table.locale, table.slug),
+    // A slug looked up without a locale and missing in the default one: which locales have it.
+    index('tags_slug_idx').on(table.slug),
     // The list is ordered by (name, id); this index serves it and the name-prefix search.
     index('tags_locale_name_id_idx').on(table.locale, table.name, table.id),
     index('tags_name_id_idx').on(table.name, table.id),

@@ -1,7 +1,7 @@
 import { Timestamp } from '../../http/common.schemas.js';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
-import { AppError } from '../../http/app-error.js';
+import { AppError, ambiguousSlug } from '../../http/app-error.js';
 import { isoTime, isoTimeOrNull } from '../../http/common.schemas.js';
 import { decodeCursor, paginate } from '../../http/cursor.js';
 import { looksLikeUuid } from '../../lib/uuid.js';
@@ -89,11 +89,14 @@ export async function articleWire(
 
 /**
  * `shows`: the other articles the response shows something of (named in Surrogate-Key);
- * `hidesReferences`: it refers to some the viewer may not see, which may appear in it later.
+ * `hidesReferences`: it refers to some the viewer may not see, which may appear in it later;
+ * `otherLocale`: a slug without a locale found outside DEFAULT_LOCALE, which an article taking
+ * the slug there would displace.
  */
-export type ArticleLookup =
+export type ArticleLookup = (
   | { article: ArticleWire; shows: string[]; hidesReferences: boolean }
-  | { movedTo: { slug: string; locale: string } };
+  | { movedTo: { slug: string; locale: string } }
+) & { otherLocale?: boolean };
 
 function shownReferences(article: ArticleWire): string[] {
   const shown = new Set(article.related.map((link) => link.id));
@@ -101,24 +104,47 @@ function shownReferences(article: ArticleWire): string[] {
   return [...shown];
 }
 
+async function found(db: Database, row: repo.ArticleWithLinks, options: { viewer: Viewer; html: boolean }): Promise<ArticleLookup> {
+  const article = await articleWire(db, row, options.viewer, options.html);
+  const shows = shownReferences(article);
+  return { article, shows, hidesReferences: referencedArticleIds(row).length > shows.length };
+}
+
+/** The slug in one locale: the article that has it, else the one that had it (a redirect). */
+async function bySlugIn(db: Database, slug: string, locale: string, options: { viewer: Viewer; html: boolean }): Promise<ArticleLookup | undefined> {
+  const row = await repo.findArticleWithLinks(db, { slug, locale }, options.viewer);
+  if (row) return found(db, row, options);
+  // An old slug answers with the article's current one, if the reader may see that article.
+  const movedId = await repo.findRedirect(db, locale, slug);
+  const moved = movedId ? await repo.findArticle(db, repo.byId(movedId), options.viewer) : undefined;
+  return moved ? { movedTo: { slug: moved.slug, locale: moved.locale } } : undefined;
+}
+
+/**
+ * By id, or by slug (docs/adr/0009-locales.md): in `locale` when given; without it in
+ * `defaultLocale` first, else in the one other locale where the viewer finds the slug. Several
+ * other locales and not the default: 404 asking for a locale.
+ */
 export async function getArticle(
   db: Database,
   idOrSlug: string,
-  options: { locale: string; viewer: Viewer; html: boolean },
+  options: { locale?: string; defaultLocale: string; viewer: Viewer; html: boolean },
 ): Promise<ArticleLookup> {
-  const isId = looksLikeUuid(idOrSlug);
-  const row = await repo.findArticleWithLinks(db, isId ? { id: idOrSlug } : { slug: idOrSlug, locale: options.locale }, options.viewer);
-  if (row) {
-    const article = await articleWire(db, row, options.viewer, options.html);
-    const shows = shownReferences(article);
-    return { article, shows, hidesReferences: referencedArticleIds(row).length > shows.length };
+  if (looksLikeUuid(idOrSlug)) {
+    const row = await repo.findArticleWithLinks(db, { id: idOrSlug }, options.viewer);
+    if (row) return found(db, row, options);
+    throw articleNotFound(idOrSlug);
   }
-  if (!isId) {
-    // An old slug answers with the article's current one, if the reader may see that article.
-    const movedId = await repo.findRedirect(db, options.locale, idOrSlug);
-    const moved = movedId ? await repo.findArticle(db, repo.byId(movedId), options.viewer) : undefined;
-    if (moved) return { movedTo: { slug: moved.slug, locale: moved.locale } };
+  const first = await bySlugIn(db, idOrSlug, options.locale ?? options.defaultLocale, options);
+  if (first) return first;
+  if (options.locale) throw articleNotFound(idOrSlug);
+  const others = (await repo.localesWithSlug(db, idOrSlug, options.viewer)).filter((locale) => locale !== options.defaultLocale);
+  const [only] = others;
+  if (others.length === 1 && only) {
+    const other = await bySlugIn(db, idOrSlug, only, options);
+    if (other) return { ...other, otherLocale: true };
   }
+  if (others.length > 1) throw ambiguousSlug('ARTICLE_NOT_FOUND', idOrSlug, others);
   throw articleNotFound(idOrSlug);
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { type Bind, distinctTags, limitBucket, placeholder, preparedStatements, tagsShape } from '../../db/prepared.js';
 import {
@@ -205,6 +205,21 @@ export async function findRedirect(db: Database, locale: string, slug: string): 
   return row?.articleId;
 }
 
+/**
+ * The locales in which `slug` finds an article `viewer` may see, as its current slug or a former
+ * one (by the slug indexes: a lookup without a locale that missed in the default one).
+ */
+export async function localesWithSlug(db: Database, slug: string, viewer: Viewer): Promise<string[]> {
+  const current = db.selectDistinct({ locale: articles.locale }).from(articles).where(and(eq(articles.slug, slug), visibleTo(viewer)));
+  const former = db
+    .select({ locale: articleSlugRedirects.locale })
+    .from(articleSlugRedirects)
+    .innerJoin(articles, eq(articles.id, articleSlugRedirects.articleId))
+    .where(and(eq(articleSlugRedirects.slug, slug), visibleTo(viewer)));
+  const rows = await current.union(former);
+  return rows.map((row) => row.locale).sort();
+}
+
 /** The old slug now points at this article; a live article taking a slug removes its redirect. */
 export async function recordSlugChange(db: Database, articleId: string, locale: string, oldSlug: string): Promise<void> {
   await db
@@ -268,19 +283,37 @@ export async function existingArticleIds(db: Database, ids: string[]): Promise<S
   return new Set(rows.map((row) => row.id));
 }
 
+/*
+ * Tags named by a write are read FOR KEY SHARE (the lock the links' foreign keys take anyway): a
+ * tag moving to another locale meanwhile waits for the write, then sees its links (ADR 9).
+ */
+
 export async function tagIdsBySlug(db: Database, locale: string, slugs: string[]): Promise<Map<string, string>> {
   if (slugs.length === 0) return new Map();
   const rows = await db
     .select({ id: tags.id, slug: tags.slug })
     .from(tags)
-    .where(and(eq(tags.locale, locale), inArray(tags.slug, slugs)));
+    .where(and(eq(tags.locale, locale), inArray(tags.slug, slugs)))
+    .for('key share');
   return new Map(rows.map((row) => [row.slug, row.id]));
 }
 
-export async function existingTagIds(db: Database, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.select({ id: tags.id }).from(tags).where(inArray(tags.id, ids));
-  return new Set(rows.map((row) => row.id));
+/** The locale of each named tag that exists. */
+export async function tagLocales(db: Database, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: tags.id, locale: tags.locale }).from(tags).where(inArray(tags.id, ids)).for('key share');
+  return new Map(rows.map((row) => [row.id, row.locale]));
+}
+
+/** Slugs of the article's tags that are not in `locale`. */
+export async function tagSlugsOutside(db: Database, articleId: string, locale: string): Promise<string[]> {
+  const rows = await db
+    .select({ slug: tags.slug })
+    .from(articleTags)
+    .innerJoin(tags, eq(tags.id, articleTags.tagId))
+    .where(and(eq(articleTags.articleId, articleId), ne(tags.locale, locale)))
+    .orderBy(articleTags.position);
+  return rows.map((row) => row.slug);
 }
 
 export interface ListOptions {

@@ -117,9 +117,9 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Article, 301: MovedPermanently, ...problemResponses(304, 'ARTICLE_NOT_FOUND') },
     },
     handler: async (request, reply) => {
-      const locale = request.query.locale ?? app.config.DEFAULT_LOCALE;
       const found = await getArticle(db, request.params.idOrSlug, {
-        locale,
+        locale: request.query.locale,
+        defaultLocale: app.config.DEFAULT_LOCALE,
         viewer: viewerOf(request),
         html: request.query.format === 'html',
       });
@@ -142,7 +142,8 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         articleSurrogateKey(found.article.id),
         ...found.article.tags.map((tag) => `tag:${tag.id}`),
         ...found.shows.map(articleSurrogateKey),
-        ...(found.hidesReferences ? [LIST_SURROGATE_KEY] : []),
+        // Found in another locale: any live article (one taking the slug in DEFAULT_LOCALE) may displace it.
+        ...(found.hidesReferences || found.otherLocale ? [LIST_SURROGATE_KEY] : []),
       ]);
       return sendArticle(reply, found.article);
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ARTICLE_LABELS, ARTICLE_STATUSES } from '../../db/schema/articles.js';
 import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
-import { Locale } from '../../lib/locale.js';
+import { Locale, LocaleFilter, SlugLocale } from '../../lib/locale.js';
 import { ARTICLE_TITLE_MAX_LENGTH, BlockOutput, BodyInput, HttpUrl } from './blocks.js';
 import { SEED_ARTICLE_EXAMPLE } from './articles.examples.js';
 
@@ -118,7 +118,7 @@ const repeatable = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item).max(10).optional());
 
 export const ArticleListQuery = z.strictObject({
-  locale: Locale.optional(),
+  locale: LocaleFilter,
   status: ArticleStatus.optional().meta({ description: 'Anything but published needs a key' }),
   tag: repeatable(Slug).meta({ description: 'Tag slug; repeat for articles having all of them' }),
   section: SectionSlug.optional().meta({ description: 'Section slug: articles of that section only' }),
@@ -130,7 +130,7 @@ export const ArticleListQuery = z.strictObject({
 });
 
 export const ArticleReadQuery = z.strictObject({
-  locale: Locale.optional().meta({ description: 'Locale of a slug lookup; defaults to DEFAULT_LOCALE' }),
+  locale: SlugLocale,
   format: z.enum(['json', 'html']).optional().meta({ description: '`html` adds bodyHtml' }),
 });
 

@@ -30,7 +30,10 @@ function unknownReferences(errors: FieldError[]): AppError {
   return new AppError('UNKNOWN_REFERENCE', 'Some referenced tags or articles do not exist; nothing was written.', errors);
 }
 
-/** Tags and related articles named by a write, checked to exist, in the client's order. */
+/**
+ * Tags and related articles named by a write, checked to exist, in the client's order. Tags are
+ * the article's locale's, whether named by id or by slug (docs/adr/0009-locales.md).
+ */
 async function resolveReferences(
   tx: Database,
   input: Pick<ArticleCreateInput, 'tagIds' | 'tagSlugs' | 'relatedIds' | 'body'>,
@@ -40,8 +43,12 @@ async function resolveReferences(
   const errors: FieldError[] = [];
   let tagIds: string[] | undefined;
   if (input.tagIds) {
-    const found = await repo.existingTagIds(tx, input.tagIds);
-    input.tagIds.forEach((id, i) => found.has(id) || errors.push({ path: `body.tagIds.${i}`, message: `no tag has the id ${id}` }));
+    const found = await repo.tagLocales(tx, input.tagIds);
+    input.tagIds.forEach((id, i) => {
+      const tagLocale = found.get(id);
+      if (tagLocale === undefined) errors.push({ path: `body.tagIds.${i}`, message: `no tag has the id ${id}` });
+      else if (tagLocale !== locale) errors.push({ path: `body.tagIds.${i}`, message: `the tag ${id} is in locale ${tagLocale}, the article in ${locale}` });
+    });
     tagIds = [...new Set(input.tagIds)];
   } else if (input.tagSlugs) {
     const found = await repo.tagIdsBySlug(tx, locale, input.tagSlugs);
@@ -245,6 +252,14 @@ export function articlesService(
         const current = await repo.findArticleHeld(tx, id, 'no key update');
         if (!current) throw articleNotFound(id);
         const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
+        if (patch.locale && patch.locale !== current.locale && !refs.tagIds) {
+          const stranded = await repo.tagSlugsOutside(tx, id, patch.locale);
+          if (stranded.length > 0) {
+            throw unknownReferences([
+              { path: 'body.locale', message: `its tags ${stranded.join(', ')} are not in locale ${patch.locale}: send tagIds or tagSlugs of that locale with it` },
+            ]);
+          }
+        }
         const { tagIds: _t, tagSlugs: _s, relatedIds: _r, ...fields } = patch;
         const { before, after } = await conditionalUpdate(tx, current, versions, () => fields);
         if (before.slug !== after.slug || before.locale !== after.locale) {

@@ -37,7 +37,8 @@ export interface FeedDocument {
   /** The page (here: the API list) the feed mirrors. */
   link: string;
   selfLinks: Record<FeedFormat, string>;
-  language: string;
+  /** Absent for a feed mixing several languages. */
+  language?: string;
   updated: Date;
   items: FeedItem[];
 }
@@ -51,9 +52,9 @@ function rss2(feed: FeedDocument): string {
     .text('description', '')
     .text('lastBuildDate', feed.updated.toUTCString())
     .text('docs', RSS_DOCS)
-    .text('generator', GENERATOR)
-    .text('language', feed.language)
-    .empty('atom:link', { href: feed.selfLinks.rss, rel: 'self', type: 'application/rss+xml' });
+    .text('generator', GENERATOR);
+  if (feed.language) xml.text('language', feed.language);
+  xml.empty('atom:link', { href: feed.selfLinks.rss, rel: 'self', type: 'application/rss+xml' });
   for (const item of feed.items) {
     xml.start('item');
     if (item.title) xml.text('title', item.title);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { setSurrogateKeys } from '../../http/caching.js';
 import { Slug } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
-import { Locale } from '../../lib/locale.js';
+import { LocaleFilter } from '../../lib/locale.js';
 import { FEED_CONTENT_TYPES, FEED_FORMATS } from './feed-formats.js';
 import { FeedDocument } from './feeds.schemas.js';
 import { FEED_SIZE, feedsService } from './feeds.service.js';
@@ -13,7 +13,7 @@ const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ descript
 const PRODUCES = Object.values(FEED_CONTENT_TYPES).map((type) => type.split(';')[0]!);
 
 export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL, locale: app.config.DEFAULT_LOCALE });
+  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL });
   const asIs = (payload: unknown) => payload as string;
 
   app.get('/feeds/articles.:format', {
@@ -25,7 +25,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: [OPENAPI_TAG],
       params: FeedParams,
       querystring: z.strictObject({
-        locale: Locale.optional(),
+        locale: LocaleFilter,
         tag: Slug.optional().meta({ description: 'Tag slug: the articles carrying that tag only' }),
         section: Slug.optional().meta({ description: 'Section slug: the articles of that section only' }),
       }),
@@ -48,7 +48,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'timelineFeed',
       tags: [OPENAPI_TAG],
       params: FeedParams,
-      querystring: z.strictObject({ locale: Locale.optional() }),
+      querystring: z.strictObject({ locale: LocaleFilter }),
       produces: PRODUCES,
       response: { 200: FeedDocument, ...problemResponses(304) },
     },

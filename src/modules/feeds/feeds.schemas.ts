@@ -21,7 +21,7 @@ export const JsonFeed = z
     title: z.string(),
     home_page_url: z.string(),
     feed_url: z.string(),
-    language: z.string().meta({ example: 'en' }),
+    language: z.string().optional().meta({ example: 'en', description: 'The locale asked for, or the one every item shares; absent when items mix several' }),
     items: z.array(JsonFeedItem),
   })
   .meta({ id: 'JsonFeed', description: 'A feed as JSON Feed 1.1' });

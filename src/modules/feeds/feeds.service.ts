@@ -9,7 +9,6 @@ export const FEED_SIZE = 50;
 
 export interface FeedSettings {
   baseUrl: string;
-  locale: string;
 }
 
 function articleUrl(baseUrl: string, slug: string, locale: string): string {
@@ -25,14 +24,23 @@ function selfLinks(baseUrl: string, name: string, query: string) {
   };
 }
 
+/**
+ * A feed's language: the locale asked for; without one (every locale, docs/adr/0009-locales.md)
+ * the one its items share, and none when they mix several.
+ */
+function languageOf(locale: string | undefined, items: { locale: string }[]): string | undefined {
+  if (locale) return locale;
+  const locales = new Set(items.map((item) => item.locale));
+  return locales.size === 1 ? [...locales][0] : undefined;
+}
+
 export function feedsService(db: Database, settings: FeedSettings) {
   return {
     /** The latest live articles, overall or for one tag or section. */
     async articles(format: FeedFormat, filters: { locale?: string; tag?: string; section?: string }) {
-      const locale = filters.locale ?? settings.locale;
-      const articles = await latestWithHtml(db, { ...filters, locale, limit: FEED_SIZE });
+      const articles = await latestWithHtml(db, { ...filters, limit: FEED_SIZE });
       const scope = filters.tag ? ` tagged ${filters.tag}` : filters.section ? ` in ${filters.section}` : '';
-      const query = new URLSearchParams(Object.entries({ ...filters, locale }).filter((e): e is [string, string] => Boolean(e[1])));
+      const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1])));
       const links = selfLinks(settings.baseUrl, 'articles', query.toString());
       const items = articles.map(
         (article): FeedItem => ({
@@ -50,7 +58,7 @@ export function feedsService(db: Database, settings: FeedSettings) {
         title: `Latest articles${scope}`,
         link: `${settings.baseUrl}/v1/articles?${query}`,
         selfLinks: links,
-        language: locale,
+        language: languageOf(filters.locale, articles),
         updated: articles[0]?.publishedAt ?? new Date(0),
         items,
       };
@@ -59,9 +67,9 @@ export function feedsService(db: Database, settings: FeedSettings) {
 
     /** The latest-news timeline as a feed: each entry links to its article, its url, or itself. */
     async timeline(format: FeedFormat, filters: { locale?: string }) {
-      const locale = filters.locale ?? settings.locale;
-      const entries = await timelineRepo.listEntries(db, { viewer: ANONYMOUS, locale, limit: FEED_SIZE });
-      const links = selfLinks(settings.baseUrl, 'timeline', `locale=${encodeURIComponent(locale)}`);
+      const entries = await timelineRepo.listEntries(db, { viewer: ANONYMOUS, locale: filters.locale, limit: FEED_SIZE });
+      const query = filters.locale ? `locale=${encodeURIComponent(filters.locale)}` : '';
+      const links = selfLinks(settings.baseUrl, 'timeline', query);
       const items = entries.map(entryWire).map((entry): FeedItem => {
         const link = entry.article
           ? articleUrl(settings.baseUrl, entry.article.slug, entry.locale)
@@ -76,9 +84,9 @@ export function feedsService(db: Database, settings: FeedSettings) {
       });
       const feed: FeedDocument = {
         title: 'Latest news',
-        link: `${settings.baseUrl}/v1/timeline?locale=${encodeURIComponent(locale)}`,
+        link: `${settings.baseUrl}/v1/timeline${query ? `?${query}` : ''}`,
         selfLinks: links,
-        language: locale,
+        language: languageOf(filters.locale, entries),
         updated: entries[0]?.occurredAt ?? new Date(0),
         items,
       };

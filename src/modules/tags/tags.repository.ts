@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, gt, ilike, inArray, isNull, like, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, ilike, inArray, isNull, like, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
@@ -37,6 +37,12 @@ export async function findTag(db: Database, where: SQL, countsUnpublished: boole
 
 export const byId = (id: string) => eq(tags.id, id);
 export const bySlug = (slug: string, locale: string) => and(eq(tags.slug, slug), eq(tags.locale, locale)) as SQL;
+
+/** The locales that have a tag with this slug (by the slug index). */
+export async function localesWithSlug(db: Database, slug: string): Promise<string[]> {
+  const rows = await db.select({ locale: tags.locale }).from(tags).where(eq(tags.slug, slug)).orderBy(asc(tags.locale));
+  return rows.map((row) => row.locale);
+}
 
 export async function listTags(
   db: Database,
@@ -85,13 +91,13 @@ export async function lockTag(db: Database, id: string): Promise<number | undefi
   return row?.version;
 }
 
-/** How many articles (not deleted) carry the tag. */
-export async function articlesCarrying(db: Database, id: string): Promise<number> {
+/** How many articles (not deleted) carry the tag; with `notInLocale`, those of other locales only. */
+export async function articlesCarrying(db: Database, id: string, notInLocale?: string): Promise<number> {
   const [row] = await db
     .select({ count: sql<number>`count(*)`.mapWith(Number) })
     .from(articleTags)
     .innerJoin(articles, eq(articles.id, articleTags.articleId))
-    .where(and(eq(articleTags.tagId, id), isNull(articles.deletedAt)));
+    .where(and(eq(articleTags.tagId, id), isNull(articles.deletedAt), notInLocale === undefined ? undefined : ne(articles.locale, notInLocale)));
   return row?.count ?? 0;
 }
 

@@ -69,9 +69,10 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Tag, ...problemResponses(304, 'TAG_NOT_FOUND') },
     },
     handler: async (request, reply) => {
-      const tag = await tags.get(request.params.idOrSlug, request.query.locale, request.apiKey !== null);
+      const { tag, otherLocale } = await tags.get(request.params.idOrSlug, request.query.locale, request.apiKey !== null);
       reply.resourceVersion = tag.version;
-      setSurrogateKeys(reply, [tagSurrogateKey(tag.id)]);
+      // Found in another locale: a tag taking the slug in DEFAULT_LOCALE (any tag write names the list key) displaces it.
+      setSurrogateKeys(reply, [tagSurrogateKey(tag.id), ...(otherLocale ? [LIST_SURROGATE_KEY] : [])]);
       return toWire(tag);
     },
   });
@@ -97,13 +98,15 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { access: 'editor' },
     schema: {
       summary: 'Change a tag',
-      description: 'Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale.',
+      description:
+        'Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale. ' +
+        "An article's tags are in its locale: a new locale while articles of another carry the tag is 409 TAG_IN_USE.",
       operationId: 'updateTag',
       tags: [OPENAPI_TAG],
       params: TagIdParams,
       headers: IfMatchHeaders,
       body: TagUpdate,
-      response: { 200: Tag, ...problemResponses('TAG_NOT_FOUND', 'TAG_SLUG_TAKEN', 412, 428) },
+      response: { 200: Tag, ...problemResponses('TAG_NOT_FOUND', 'TAG_SLUG_TAKEN', 'TAG_IN_USE', 412, 428) },
     },
     handler: async (request, reply) => {
       const tag = await tags.update(request.params.idOrSlug, requiredVersions(request), request.body);

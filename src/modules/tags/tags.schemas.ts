@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
-import { Locale } from '../../lib/locale.js';
+import { Locale, LocaleFilter, SlugLocale } from '../../lib/locale.js';
 
 const TagName = z.string().trim().min(1).max(100).meta({ example: 'Russia' });
 const TagDescription = z.string().trim().max(1000).nullable().meta({ example: 'Coverage of Russia and its war against Ukraine' });
@@ -55,12 +55,12 @@ export const TagPage = page(Tag, 'TagPage');
 
 export const TagListQuery = z.strictObject({
   q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix of the name or slug, case-insensitive' }),
-  locale: Locale.optional(),
+  locale: LocaleFilter,
   ...PageQuery,
 });
 
 export const TagLookupQuery = z.strictObject({
-  locale: Locale.optional().meta({ description: 'Locale of a slug lookup; defaults to DEFAULT_LOCALE' }),
+  locale: SlugLocale,
 });
 
 export const TagDeleteQuery = z.strictObject({

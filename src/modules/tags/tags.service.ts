@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ContentChanges } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { AppError } from '../../http/app-error.js';
+import { AppError, ambiguousSlug } from '../../http/app-error.js';
 import { decodeCursor, paginate } from '../../http/cursor.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { slugify } from '../../lib/slug.js';
@@ -59,13 +59,26 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
       }
     },
 
-    async get(idOrSlug: string, locale: string | undefined, countsUnpublished: boolean): Promise<Tag> {
-      const where = looksLikeUuid(idOrSlug)
-        ? repo.byId(idOrSlug)
-        : repo.bySlug(idOrSlug, locale ?? defaults.locale);
-      const tag = await repo.findTag(db, where, countsUnpublished);
-      if (!tag) throw notFound(idOrSlug);
-      return tag;
+    /**
+     * By id, or by slug (docs/adr/0009-locales.md): in `locale` when given; without it in
+     * DEFAULT_LOCALE first, else in the one other locale that has the slug (`otherLocale`: a tag
+     * taking the slug in DEFAULT_LOCALE would displace it). Several others: 404 asking for one.
+     */
+    async get(idOrSlug: string, locale: string | undefined, countsUnpublished: boolean): Promise<{ tag: Tag; otherLocale: boolean }> {
+      if (looksLikeUuid(idOrSlug)) {
+        const tag = await repo.findTag(db, repo.byId(idOrSlug), countsUnpublished);
+        if (!tag) throw notFound(idOrSlug);
+        return { tag, otherLocale: false };
+      }
+      const tag = await repo.findTag(db, repo.bySlug(idOrSlug, locale ?? defaults.locale), countsUnpublished);
+      if (tag) return { tag, otherLocale: false };
+      if (locale) throw notFound(idOrSlug);
+      const others = (await repo.localesWithSlug(db, idOrSlug)).filter((other) => other !== defaults.locale);
+      if (others.length > 1) throw ambiguousSlug('TAG_NOT_FOUND', idOrSlug, others);
+      const [only] = others;
+      const other = only ? await repo.findTag(db, repo.bySlug(idOrSlug, only), countsUnpublished) : undefined;
+      if (!other) throw notFound(idOrSlug);
+      return { tag: other, otherLocale: true };
     },
 
     async list(options: { q?: string; locale?: string; limit: number; cursor?: string; countsUnpublished: boolean }) {
@@ -84,6 +97,16 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
       let updated: repo.TagRow | undefined;
       try {
         updated = await changes.write(async (tx, changed) => {
+          // An article's tags are in its locale (docs/adr/0009-locales.md): held first, so an
+          // article taking the tag meanwhile (which reads it FOR KEY SHARE) is counted or waits.
+          const held = update.locale === undefined ? undefined : await repo.lockTag(tx, id);
+          if (update.locale !== undefined && held !== undefined && versions.includes(held)) {
+            const carriers = await repo.articlesCarrying(tx, id, update.locale);
+            if (carriers > 0) {
+              const articles = carriers === 1 ? '1 article' : `${carriers} articles`;
+              throw new AppError('TAG_IN_USE', `${articles} of another locale carry the tag ${id}; it stays in their locale.`);
+            }
+          }
           const row = await repo.updateTagIfVersion(tx, id, versions, update);
           if (row) changed(...tagKeys(id));
           return row;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ArticleLabel } from '../articles/articles.schemas.js';
 import { HttpUrl } from '../articles/blocks.js';
 import { PageQuery, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
-import { Locale } from '../../lib/locale.js';
+import { Locale, LocaleFilter } from '../../lib/locale.js';
 import { isValidTimeZone } from '../../lib/time-zone.js';
 
 export const TimelineEntry = z
@@ -55,7 +55,7 @@ const repeatableSlug = z.preprocess(
 );
 
 export const TimelineQuery = z.strictObject({
-  locale: Locale.optional(),
+  locale: LocaleFilter,
   label: ArticleLabel.optional().meta({ description: 'Entries carrying this label only' }),
   tag: repeatableSlug.meta({ description: "Entries whose article has this tag; repeat for all of them" }),
   before: Timestamp.optional().meta({ description: 'Entries that occurred before this instant' }),
