@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { knownQueryParams, withKnownParams } from '../http/query-params.js';
 import { EVERYTHING } from './content-changes.js';
 import { ResponseCache } from './response-cache.js';
 import { nextScheduledChange } from './schedule.js';
@@ -26,6 +27,11 @@ function isCacheableRequest(request: FastifyRequest): boolean {
     request.routeOptions.config.access === 'public' &&
     request.routeOptions.url !== undefined
   );
+}
+
+/** The URL without the query parameters the route does not know: they change nothing in the answer. */
+function cacheKey(request: FastifyRequest): string {
+  return withKnownParams(request.url, knownQueryParams(request.routeOptions.schema?.querystring));
 }
 
 function replay(reply: FastifyReply, headers: Record<string, string>, payload: string): FastifyReply {
@@ -101,7 +107,7 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
         cache.clear();
         nextChangeAt = undefined;
       }
-      const entry = cache.lookup(request.url, now);
+      const entry = cache.lookup(cacheKey(request), now);
       if (entry) {
         hits.inc();
         return replay(reply, entry.headers, entry.payload);
@@ -128,7 +134,7 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
         const value = reply.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      cache.store(request.url, { payload, headers, dependsOn: keys, expiresAt: nextChangeAt ?? Infinity }, fill.generation);
+      cache.store(cacheKey(request), { payload, headers, dependsOn: keys, expiresAt: nextChangeAt ?? Infinity }, fill.generation);
       return payload;
     });
   },

@@ -9,7 +9,8 @@ export interface CachedResponse {
 }
 
 /**
- * Rendered anonymous responses, by request URL, bounded in bytes with least-recently-used
+ * Rendered anonymous responses, by request URL (without the query parameters its route does not
+ * know, which change nothing in the answer: cache-plugin.ts), bounded in bytes with least-recently-used
  * eviction, and evicted precisely by content key.
  *
  * The race that matters: a read that missed, started before a write committed and finishes after

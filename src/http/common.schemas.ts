@@ -27,6 +27,15 @@ export const Slug = z
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single hyphens')
   .meta({ example: 'rosiia' });
 
+/** A search or prefix `q`: trimmed; empty (`q=`) is no search at all. */
+export const SearchText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .optional()
+    .transform((text) => (text === '' ? undefined : text));
+
 export const PageQuery = {
   limit: z.coerce
     .number({ error: 'must be a whole number' })

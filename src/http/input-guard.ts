@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, type FieldError } from './app-error.js';
+import { knownQuery, knownQueryParams } from './query-params.js';
 
 const NUL = '\u0000';
 /** Read as code points, a surrogate can only be one without its pair. */
@@ -42,7 +43,8 @@ export const inputGuardPlugin = fp(
     app.addHook('preValidation', async (request) => {
       const found: FieldError[] = [];
       findProblems(request.params, 'params', found);
-      findProblems(request.query, 'query', found);
+      // Only the query parameters the route knows: the others are ignored, never stored.
+      findProblems(knownQuery(request.query, knownQueryParams(request.routeOptions.schema?.querystring)), 'query', found);
       findProblems(request.body, 'body', found);
       if (found.length > 0) {
         throw new AppError('VALIDATION_FAILED', 'The input contains text or nesting that cannot be accepted.', found);

@@ -232,3 +232,23 @@ t.test('RESPONSE_CACHE_MB=0 turns the cache off', async (t) => {
   await oracle.inject({ url: '/v1/articles' });
   t.notOk((await oracle.inject({ url: '/v1/articles' })).headers['x-cache']);
 });
+
+t.test('unknown query parameters share the entry of the URL without them; known ones do not', async (t) => {
+  const url = `/v1/articles/${citing.slug}`;
+  const plain = await app.inject({ url });
+  const tracked = await app.inject({ url: `${url}?utm_source=newsletter&utm_medium=email` });
+  t.equal(tracked.statusCode, 200);
+  t.equal(tracked.headers['x-cache'], 'hit', '?utm_source=… is served the entry of the plain URL');
+  t.equal(tracked.headers.etag, plain.headers.etag);
+  t.equal((await app.inject({ url: `${url}?_=1732271234567` })).headers['x-cache'], 'hit', 'so is a cache buster');
+  const list = '/v1/articles?limit=2';
+  await app.inject({ url: list });
+  t.equal((await app.inject({ url: `/v1/articles?utm_campaign=x&limit=2` })).headers['x-cache'], 'hit', 'known parameters kept, unknown ones dropped');
+  t.equal((await app.inject({ url: '/v1/articles?limit=3' })).headers['x-cache'], 'miss', 'a known parameter is part of the key');
+
+  // Bounded by what clients cannot vary: many distinct busters hold no more memory than one.
+  const bytes = async () => Number(/^lede_response_cache_bytes (\d+)/m.exec((await app.inject({ url: '/metrics' })).body)?.[1] ?? -1);
+  const before = await bytes();
+  for (let i = 0; i < 300; i += 1) await app.inject({ url: `${url}?_=${i}&utm_content=${i}` });
+  t.equal(await bytes(), before, '300 distinct cache busters add no entry');
+});

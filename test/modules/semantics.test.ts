@@ -129,3 +129,55 @@ t.test('path parameters are named for what they take', async (t) => {
   t.equal(byUrl.statusCode, 400, 'a slug where an id is taken is 400');
   t.same(json<{ errors: { path: string }[] }>(byUrl).errors.map((e) => e.path), ['params.id'], 'naming params.id');
 });
+
+t.test('GETs ignore query parameters they do not know: same answer, same ETag', async (t) => {
+  const { article, etag } = await create({ title: 'Query parameters', tagSlugs: [] });
+  await publish(article.id, etag);
+  const tag = json<{ id: string; slug: string }>(await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'Query tag' } }));
+  const entry = json<{ id: string }>(await app.inject({ method: 'POST', url: '/v1/timeline', headers: editor, payload: { title: 'Query flash' } }));
+  const junk = 'utm_source=newsletter&utm_medium=email&_=1732271234567&fbclid=abc';
+  const reads: { url: string; headers?: Record<string, string> }[] = [
+    { url: '/v1/articles' },
+    { url: '/v1/articles?limit=5' },
+    { url: `/v1/articles/${article.slug}` },
+    { url: `/v1/articles/${article.id}?format=html` },
+    { url: `/v1/articles/${article.id}/revisions`, headers: editor },
+    { url: `/v1/articles/${article.id}/revisions/1`, headers: editor },
+    { url: '/v1/tags' },
+    { url: `/v1/tags/${tag.slug}` },
+    { url: '/v1/timeline' },
+    { url: '/v1/timeline?groupBy=day' },
+    { url: `/v1/timeline/${entry.id}` },
+    { url: '/v1/feeds/articles.rss' },
+    { url: '/v1/feeds/timeline.json' },
+    { url: '/v1/keys', headers: (await authAs('admin', 'Query admin')) },
+  ];
+  for (const { url, headers } of reads) {
+    const plain = await app.inject({ url, headers });
+    const noisy = await app.inject({ url: `${url}${url.includes('?') ? '&' : '?'}${junk}`, headers });
+    t.equal(noisy.statusCode, plain.statusCode, `${url}: ${noisy.statusCode}`);
+    t.equal(noisy.headers.etag, plain.headers.etag, `${url}: the same ETag`);
+    t.equal(noisy.body, plain.body, `${url}: the same answer`);
+  }
+});
+
+t.test('an empty q= is no search; writes still reject unknown body fields', async (t) => {
+  for (const path of ['/v1/articles', '/v1/tags']) {
+    const plain = await app.inject({ url: path });
+    for (const q of ['', '%20%20']) {
+      const empty = await app.inject({ url: `${path}?q=${q}` });
+      t.equal(empty.statusCode, 200, `${path}?q=${q}`);
+      t.equal(empty.body, plain.body, `${path}?q=${q} lists as without q`);
+    }
+  }
+  const unknown = await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: { name: 'Strict', utm_source: 'x' } });
+  t.equal(unknown.statusCode, 400);
+  t.same(json<{ errors: { path: string }[] }>(unknown).errors.map((e) => e.path), ['body.utm_source']);
+});
+
+t.test('an unknown parameter is not even checked; a known one still is', async (t) => {
+  t.equal((await app.inject({ url: '/v1/tags?utm_source=%00' })).statusCode, 200, 'a NUL in an unknown parameter is ignored with it');
+  const known = await app.inject({ url: '/v1/tags?q=%00' });
+  t.equal(known.statusCode, 400);
+  t.same(json<{ errors: { path: string }[] }>(known).errors.map((e) => e.path), ['query.q']);
+});

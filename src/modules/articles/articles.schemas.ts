@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ARTICLE_LABELS, ARTICLE_STATUSES } from '../../db/schema/articles.js';
-import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
+import { PageQuery, page, SearchText, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
 import { Locale, LocaleFilter, SlugLocale } from '../../lib/locale.js';
 import { ARTICLE_TITLE_MAX_LENGTH, BlockOutput, BodyInput, HttpUrl } from './blocks.js';
 import { SEED_ARTICLE_EXAMPLE } from './articles.examples.js';
@@ -117,19 +117,20 @@ export const PublishRequest = z
 const repeatable = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item).max(10).optional());
 
-export const ArticleListQuery = z.strictObject({
+/** GET queries are plain objects: parameters they do not know (utm_*, cache busters) are dropped, not refused. */
+export const ArticleListQuery = z.object({
   locale: LocaleFilter,
   status: ArticleStatus.optional().meta({ description: 'Anything but published needs a key' }),
   tag: repeatable(Slug).meta({ description: 'Tag slug; repeat for articles having all of them' }),
   section: SectionSlug.optional().meta({ description: 'Section slug: articles of that section only' }),
   label: ArticleLabel.optional().meta({ description: 'Articles carrying this label only' }),
-  q: z.string().trim().min(1).max(200).optional().meta({ description: 'Full-text search over title, lead and body; ranked' }),
+  q: SearchText(200).meta({ description: 'Full-text search over title, lead and body; ranked. Empty: no search' }),
   publishedAfter: Timestamp.optional().meta({ description: 'Published after this instant' }),
   publishedBefore: Timestamp.optional().meta({ description: 'Published before this instant' }),
   ...PageQuery,
 });
 
-export const ArticleReadQuery = z.strictObject({
+export const ArticleReadQuery = z.object({
   locale: SlugLocale,
   format: z.enum(['json', 'html']).optional().meta({ description: '`html` adds bodyHtml' }),
 });

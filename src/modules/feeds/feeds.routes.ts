@@ -24,7 +24,8 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'articlesFeed',
       tags: [OPENAPI_TAG],
       params: FeedParams,
-      querystring: z.strictObject({
+      // Plain objects: parameters they do not know (utm_*, cache busters) are dropped, not refused.
+      querystring: z.object({
         locale: LocaleFilter,
         tag: Slug.optional().meta({ description: 'Tag slug: the articles carrying that tag only' }),
         section: Slug.optional().meta({ description: 'Section slug: the articles of that section only' }),
@@ -48,7 +49,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'timelineFeed',
       tags: [OPENAPI_TAG],
       params: FeedParams,
-      querystring: z.strictObject({ locale: LocaleFilter }),
+      querystring: z.object({ locale: LocaleFilter }),
       produces: PRODUCES,
       response: { 200: FeedDocument, ...problemResponses(304) },
     },

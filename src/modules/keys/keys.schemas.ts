@@ -33,6 +33,7 @@ export const ApiKeyCreate = z
 
 export const ApiKeyPage = page(ApiKey, 'ApiKeyPage');
 
-export const ApiKeyListQuery = z.strictObject({ ...PageQuery });
+/** A plain object: parameters it does not know (cache busters) are dropped, not refused. */
+export const ApiKeyListQuery = z.object({ ...PageQuery });
 
 export const ApiKeyParams = z.strictObject({ id: Uuid.meta({ description: 'The API key id' }) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, page, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
+import { PageQuery, page, SearchText, Slug, Timestamp, Uuid } from '../../http/common.schemas.js';
 import { Locale, LocaleFilter, SlugLocale } from '../../lib/locale.js';
 
 const TagName = z.string().trim().min(1).max(100).meta({ example: 'Russia' });
@@ -53,13 +53,14 @@ export const TagUpdate = z
 
 export const TagPage = page(Tag, 'TagPage');
 
-export const TagListQuery = z.strictObject({
-  q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix of the name or slug, case-insensitive' }),
+/** GET queries are plain objects: parameters they do not know (utm_*, cache busters) are dropped, not refused. */
+export const TagListQuery = z.object({
+  q: SearchText(100).meta({ description: 'Prefix of the name or slug, case-insensitive. Empty: no filter' }),
   locale: LocaleFilter,
   ...PageQuery,
 });
 
-export const TagLookupQuery = z.strictObject({
+export const TagLookupQuery = z.object({
   locale: SlugLocale,
 });
 

@@ -54,7 +54,8 @@ const repeatableSlug = z.preprocess(
   z.array(Slug).max(10).optional(),
 );
 
-export const TimelineQuery = z.strictObject({
+/** A plain object: parameters it does not know (utm_*, cache busters) are dropped, not refused. */
+export const TimelineQuery = z.object({
   locale: LocaleFilter,
   label: ArticleLabel.optional().meta({ description: 'Entries carrying this label only' }),
   tag: repeatableSlug.meta({ description: "Entries whose article has this tag; repeat for all of them" }),
