@@ -11,6 +11,7 @@ import { cachingPlugin } from './http/caching.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { corsPlugin } from './http/cors.js';
 import { errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
+import { drainingPlugin } from './http/draining.js';
 import { inputGuardPlugin } from './http/input-guard.js';
 import { openApiPlugin } from './http/openapi.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
@@ -64,7 +65,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
     },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
-    return503OnClosing: true,
+    // Requests arriving during shutdown are answered by the draining plugin, as problem+json.
+    return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     // What Node refuses before routing (malformed HTTP, oversize headers, timeouts): problem+json too.
     clientErrorHandler: clientErrorHandler({ hsts, log: deps.logger }),
@@ -90,6 +92,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
 
   // Cross-cutting HTTP behaviour, in the order a request meets it.
   await app.register(errorHandlerPlugin);
+  await app.register(drainingPlugin);
   await app.register(metricsPlugin, { database: deps.database });
   await app.register(securityHeadersPlugin, { hsts });
   await app.register(corsPlugin, { config });
