@@ -154,7 +154,7 @@ export interface paths {
         head?: never;
         /**
          * Change a tag
-         * @description Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale.
+         * @description Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale. An article's tags are in its locale: a new locale while articles of another carry the tag is 409 TAG_IN_USE.
          */
         patch: operations["updateTag"];
         trace?: never;
@@ -873,8 +873,11 @@ export interface components {
             title: string;
             home_page_url: string;
             feed_url: string;
-            /** @example en */
-            language: string;
+            /**
+             * @description The locale asked for, or the one every item shares; absent when items mix several
+             * @example en
+             */
+            language?: string;
             items: {
                 /** @example urn:uuid:3f2a9c1e-5b7d-4e8a-9c0f-1a2b3c4d5e6f */
                 id: string;
@@ -2091,9 +2094,9 @@ export interface operations {
     listTags: {
         parameters: {
             query?: {
-                /** @description Prefix of the name or slug, case-insensitive */
+                /** @description Prefix of the name or slug, case-insensitive. Empty: no filter */
                 q?: string;
-                /** @description BCP 47 language tag */
+                /** @description Only this locale (a BCP 47 tag such as `en` or `uk`); without it, every locale */
                 locale?: string;
                 /** @description Items per page, 1–100 */
                 limit?: number;
@@ -2381,7 +2384,7 @@ export interface operations {
     getTag: {
         parameters: {
             query?: {
-                /** @description Locale of a slug lookup; defaults to DEFAULT_LOCALE */
+                /** @description Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; a slug several other locales have is 404 until one is named */
                 locale?: string;
             };
             header?: never;
@@ -2811,7 +2814,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. Code: `TAG_SLUG_TAKEN`. */
+            /** @description Conflicts with existing data. Codes: `TAG_SLUG_TAKEN`, `TAG_IN_USE`. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2930,7 +2933,7 @@ export interface operations {
     listArticles: {
         parameters: {
             query?: {
-                /** @description BCP 47 language tag */
+                /** @description Only this locale (a BCP 47 tag such as `en` or `uk`); without it, every locale */
                 locale?: string;
                 /** @description Anything but published needs a key */
                 status?: "draft" | "scheduled" | "published" | "archived";
@@ -2940,7 +2943,7 @@ export interface operations {
                 section?: string;
                 /** @description Articles carrying this label only */
                 label?: "exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview";
-                /** @description Full-text search over title, lead and body; ranked */
+                /** @description Full-text search over title, lead and body; ranked. Empty: no search */
                 q?: string;
                 /** @description Published after this instant */
                 publishedAfter?: string;
@@ -3246,7 +3249,7 @@ export interface operations {
     getArticle: {
         parameters: {
             query?: {
-                /** @description Locale of a slug lookup; defaults to DEFAULT_LOCALE */
+                /** @description Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; a slug several other locales have is 404 until one is named */
                 locale?: string;
                 /** @description `html` adds bodyHtml */
                 format?: "json" | "html";
@@ -4708,7 +4711,7 @@ export interface operations {
     listTimeline: {
         parameters: {
             query?: {
-                /** @description BCP 47 language tag */
+                /** @description Only this locale (a BCP 47 tag such as `en` or `uk`); without it, every locale */
                 locale?: string;
                 /** @description Entries carrying this label only */
                 label?: "exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview";
@@ -5523,7 +5526,7 @@ export interface operations {
     articlesFeed: {
         parameters: {
             query?: {
-                /** @description BCP 47 language tag */
+                /** @description Only this locale (a BCP 47 tag such as `en` or `uk`); without it, every locale */
                 locale?: string;
                 /** @description Tag slug: the articles carrying that tag only */
                 tag?: string;
@@ -5655,7 +5658,7 @@ export interface operations {
     timelineFeed: {
         parameters: {
             query?: {
-                /** @description BCP 47 language tag */
+                /** @description Only this locale (a BCP 47 tag such as `en` or `uk`); without it, every locale */
                 locale?: string;
             };
             header?: never;
