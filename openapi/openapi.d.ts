@@ -147,14 +147,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a tag
-         * @description Needs If-Match like any change. A tag that articles carry is 409 TAG_IN_USE (nothing changed) unless `force=true`, which deletes it and detaches it from every article carrying it.
+         * @description By id or slug. Needs If-Match like any change. A tag that articles carry is 409 TAG_IN_USE (nothing changed) unless `force=true`, which deletes it and detaches it from every article carrying it.
          */
         delete: operations["deleteTag"];
         options?: never;
         head?: never;
         /**
          * Change a tag
-         * @description Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale. An article's tags are in its locale: a new locale while articles of another carry the tag is 409 TAG_IN_USE.
+         * @description By id or slug. Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale. An article's tags are in its locale: a new locale while articles of another carry the tag is 409 TAG_IN_USE.
          */
         patch: operations["updateTag"];
         trace?: never;
@@ -199,14 +199,14 @@ export interface paths {
         post?: never;
         /**
          * Delete an article
-         * @description Removed from every read; its revisions stay. Needs If-Match.
+         * @description By id or current slug. Removed from every read; its revisions stay. Needs If-Match.
          */
         delete: operations["deleteArticle"];
         options?: never;
         head?: never;
         /**
          * Change an article
-         * @description Needs If-Match. A new slug keeps the old one answering with a redirect.
+         * @description By id or current slug. Needs If-Match. A new slug keeps the old one answering with a redirect.
          */
         patch: operations["updateArticle"];
         trace?: never;
@@ -2389,7 +2389,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The tag id, or its slug */
+                /** @description The tag id, or its slug (looked up as `locale` says) */
                 idOrSlug: string;
             };
             cookie?: never;
@@ -2525,6 +2525,8 @@ export interface operations {
     deleteTag: {
         parameters: {
             query?: {
+                /** @description Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; a slug several other locales have is 404 until one is named */
+                locale?: string;
                 /** @description `true`: delete a tag that articles carry, detaching it from them. Without it such a tag is 409 TAG_IN_USE */
                 force?: "true" | "false";
             };
@@ -2533,7 +2535,7 @@ export interface operations {
                 "if-match": string;
             };
             path: {
-                /** @description The tag id (writes take the id, not the slug) */
+                /** @description The tag id, or its slug (looked up as `locale` says) */
                 idOrSlug: string;
             };
             cookie?: never;
@@ -2726,13 +2728,16 @@ export interface operations {
     };
     updateTag: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; a slug several other locales have is 404 until one is named */
+                locale?: string;
+            };
             header: {
                 /** @description The ETag from your last read; required */
                 "if-match": string;
             };
             path: {
-                /** @description The tag id (writes take the id, not the slug) */
+                /** @description The tag id, or its slug (looked up as `locale` says) */
                 idOrSlug: string;
             };
             cookie?: never;
@@ -3256,7 +3261,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The article id, or its slug */
+                /** @description The article id, or its current slug (looked up as `locale` says) */
                 idOrSlug: string;
             };
             cookie?: never;
@@ -3407,13 +3412,16 @@ export interface operations {
     };
     deleteArticle: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; a slug several other locales have is 404 until one is named */
+                locale?: string;
+            };
             header: {
                 /** @description The ETag from your last read; required */
                 "if-match": string;
             };
             path: {
-                /** @description The article id (writes take the id, not the slug; the name is the path GET shares) */
+                /** @description The article id, or its current slug (looked up as `locale` says) */
                 idOrSlug: string;
             };
             cookie?: never;
@@ -3592,13 +3600,16 @@ export interface operations {
     };
     updateArticle: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Locale of a slug lookup (an id ignores it). Without it: DEFAULT_LOCALE first, else the one locale that has the slug; a slug several other locales have is 404 until one is named */
+                locale?: string;
+            };
             header: {
                 /** @description The ETag from your last read; required */
                 "if-match": string;
             };
             path: {
-                /** @description The article id (writes take the id, not the slug; the name is the path GET shares) */
+                /** @description The article id, or its current slug (looked up as `locale` says) */
                 idOrSlug: string;
             };
             cookie?: never;

@@ -8,7 +8,7 @@ import { looksLikeUuid } from '../../lib/uuid.js';
 import * as repo from './articles.repository.js';
 import type { ArticleListFilters, ArticleSummaryWire, ArticleWire } from './articles.schemas.js';
 import { relatedArticleIds, renderBodyHtml, resolveBlocks } from './blocks.js';
-import { ANONYMOUS, effectiveStatus, type Viewer } from './visibility.js';
+import { ANONYMOUS, EDITORIAL, effectiveStatus, type Viewer } from './visibility.js';
 
 const ARTICLES_CURSOR = 'articles';
 const ListCursor = z.union([
@@ -146,6 +146,17 @@ export async function getArticle(
   }
   if (others.length > 1) throw ambiguousSlug('ARTICLE_NOT_FOUND', idOrSlug, others);
   throw articleNotFound(idOrSlug);
+}
+
+/**
+ * The id of the article a write names by id or by current slug, found as editors' reads find it
+ * (a former slug names nothing to write to: 404).
+ */
+export async function articleIdOf(db: Database, idOrSlug: string, options: { locale?: string; defaultLocale: string }): Promise<string> {
+  if (looksLikeUuid(idOrSlug)) return idOrSlug;
+  const found = await getArticle(db, idOrSlug, { ...options, viewer: EDITORIAL, html: false });
+  if ('movedTo' in found) throw articleNotFound(idOrSlug);
+  return found.article.id;
 }
 
 /** Live articles with their bodies rendered to HTML (related blocks resolved), for feeds. */

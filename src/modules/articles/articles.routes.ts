@@ -7,7 +7,7 @@ import { setSurrogateKeys } from '../../http/caching.js';
 import { IfMatchHeaders } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
 import { requiredVersions } from '../../http/preconditions.js';
-import { getArticle, listArticles } from './articles.read.js';
+import { articleIdOf, getArticle, listArticles } from './articles.read.js';
 import {
   Article,
   ArticleCreate,
@@ -17,7 +17,7 @@ import {
   ArticlePage,
   ArticleReadQuery,
   ArticleUpdate,
-  ArticleWriteParams,
+  ArticleWriteQuery,
   PublishRequest,
   Revision,
   RevisionList,
@@ -53,7 +53,7 @@ function authorOf(request: FastifyRequest): Author {
   return { keyId: request.apiKey?.id ?? null, name: request.apiKey?.name ?? 'unknown' };
 }
 
-const writeDocs = <P extends typeof ArticleIdParams | typeof ArticleWriteParams>(summary: string, operationId: string, description: string, params: P) => ({
+const writeDocs = <P extends typeof ArticleIdParams | typeof ArticleIdOrSlugParams>(summary: string, operationId: string, description: string, params: P) => ({
   summary,
   operationId,
   description,
@@ -68,6 +68,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     locale: app.config.DEFAULT_LOCALE,
     embedHosts: app.config.EMBED_HOSTS,
   });
+  const idOf = (idOrSlug: string, locale: string | undefined) => articleIdOf(db, idOrSlug, { locale, defaultLocale: app.config.DEFAULT_LOCALE });
   const sendArticle = (reply: { resourceVersion: number | null }, article: z.input<typeof Article>) => {
     reply.resourceVersion = article.version;
     return article;
@@ -169,12 +170,18 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch('/articles/:idOrSlug', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Change an article', 'updateArticle', 'Needs If-Match. A new slug keeps the old one answering with a redirect.', ArticleWriteParams),
+      ...writeDocs(
+        'Change an article',
+        'updateArticle',
+        'By id or current slug. Needs If-Match. A new slug keeps the old one answering with a redirect.',
+        ArticleIdOrSlugParams,
+      ),
+      querystring: ArticleWriteQuery,
       body: ArticleUpdate,
       response: { 200: Article, ...problemResponses('ARTICLE_NOT_FOUND', 'ARTICLE_SLUG_TAKEN', 412, 'UNKNOWN_REFERENCE', 428) },
     },
     handler: async (request, reply) =>
-      sendArticle(reply, await articles.update(request.params.idOrSlug, requiredVersions(request), request.body, authorOf(request))),
+      sendArticle(reply, await articles.update(await idOf(request.params.idOrSlug, request.query.locale), requiredVersions(request), request.body, authorOf(request))),
   });
 
   app.post('/articles/:id/publish', {
@@ -234,11 +241,12 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete('/articles/:idOrSlug', {
     config: { access: 'editor' },
     schema: {
-      ...writeDocs('Delete an article', 'deleteArticle', 'Removed from every read; its revisions stay. Needs If-Match.', ArticleWriteParams),
+      ...writeDocs('Delete an article', 'deleteArticle', 'By id or current slug. Removed from every read; its revisions stay. Needs If-Match.', ArticleIdOrSlugParams),
+      querystring: ArticleWriteQuery,
       response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('ARTICLE_NOT_FOUND', 412, 428) },
     },
     handler: async (request, reply) => {
-      await articles.remove(request.params.idOrSlug, requiredVersions(request));
+      await articles.remove(await idOf(request.params.idOrSlug, request.query.locale), requiredVersions(request));
       return reply.code(204).send(null);
     },
   });

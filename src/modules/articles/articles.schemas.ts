@@ -136,15 +136,10 @@ export const ArticleReadQuery = z.object({
 });
 
 export const ArticleIdOrSlugParams = z.strictObject({
-  idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The article id, or its slug' }),
+  idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The article id, or its current slug (looked up as `locale` says)' }),
 });
-/**
- * PATCH and DELETE share GET's path template (OpenAPI allows one template per path: `{id}` beside
- * `{idOrSlug}` would be the same path), so they keep its parameter's name and take the id only.
- */
-export const ArticleWriteParams = z.strictObject({
-  idOrSlug: Uuid.meta({ description: 'The article id (writes take the id, not the slug; the name is the path GET shares)' }),
-});
+/** Where PATCH and DELETE look a slug up: as GET does (docs/adr/0009-locales.md). */
+export const ArticleWriteQuery = z.strictObject({ locale: SlugLocale });
 export const ArticleIdParams = z.strictObject({
   id: Uuid.meta({ description: 'The article id' }),
 });

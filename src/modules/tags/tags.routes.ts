@@ -9,7 +9,7 @@ import {
   TagCreate,
   TagDeleteQuery,
   TagIdOrSlugParams,
-  TagIdParams,
+  TagWriteQuery,
   TagListQuery,
   TagLookupQuery,
   TagPage,
@@ -17,6 +17,7 @@ import {
   type TagWire,
 } from './tags.schemas.js';
 import { type Tag as TagRecord, tagsService } from './tags.service.js';
+import { looksLikeUuid } from '../../lib/uuid.js';
 
 const OPENAPI_TAG = 'Tags';
 const LIST_SURROGATE_KEY = 'tags';
@@ -39,6 +40,9 @@ function toWire(tag: TagRecord): TagWire {
 
 export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
   const tags = tagsService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE });
+  /** A write names the tag by id or by slug, found as an editor's read finds it. */
+  const idOf = async (idOrSlug: string, locale: string | undefined) =>
+    looksLikeUuid(idOrSlug) ? idOrSlug : (await tags.get(idOrSlug, locale, true)).tag.id;
 
   app.get('/tags', {
     config: { access: 'public' },
@@ -99,17 +103,18 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       summary: 'Change a tag',
       description:
-        'Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale. ' +
+        'By id or slug. Needs If-Match with the ETag of your last read: 428 without it, 412 if it is stale. ' +
         "An article's tags are in its locale: a new locale while articles of another carry the tag is 409 TAG_IN_USE.",
       operationId: 'updateTag',
       tags: [OPENAPI_TAG],
-      params: TagIdParams,
+      params: TagIdOrSlugParams,
+      querystring: TagWriteQuery,
       headers: IfMatchHeaders,
       body: TagUpdate,
       response: { 200: Tag, ...problemResponses('TAG_NOT_FOUND', 'TAG_SLUG_TAKEN', 'TAG_IN_USE', 412, 428) },
     },
     handler: async (request, reply) => {
-      const tag = await tags.update(request.params.idOrSlug, requiredVersions(request), request.body);
+      const tag = await tags.update(await idOf(request.params.idOrSlug, request.query.locale), requiredVersions(request), request.body);
       reply.resourceVersion = tag.version;
       return toWire(tag);
     },
@@ -120,17 +125,17 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       summary: 'Delete a tag',
       description:
-        'Needs If-Match like any change. A tag that articles carry is 409 TAG_IN_USE (nothing changed) unless `force=true`, ' +
+        'By id or slug. Needs If-Match like any change. A tag that articles carry is 409 TAG_IN_USE (nothing changed) unless `force=true`, ' +
         'which deletes it and detaches it from every article carrying it.',
       operationId: 'deleteTag',
       tags: [OPENAPI_TAG],
-      params: TagIdParams,
+      params: TagIdOrSlugParams,
       headers: IfMatchHeaders,
       querystring: TagDeleteQuery,
       response: { 204: z.null().meta({ description: 'Deleted' }), ...problemResponses('TAG_NOT_FOUND', 'TAG_IN_USE', 412, 428) },
     },
     handler: async (request, reply) => {
-      await tags.remove(request.params.idOrSlug, requiredVersions(request), { force: request.query.force });
+      await tags.remove(await idOf(request.params.idOrSlug, request.query.locale), requiredVersions(request), { force: request.query.force });
       return reply.code(204).send(null);
     },
   });

@@ -64,7 +64,11 @@ export const TagLookupQuery = z.object({
   locale: SlugLocale,
 });
 
+/** Where PATCH looks a slug up: as GET does. */
+export const TagWriteQuery = z.strictObject({ locale: SlugLocale });
+
 export const TagDeleteQuery = z.strictObject({
+  locale: SlugLocale,
   force: z
     .enum(['true', 'false'])
     .optional()
@@ -73,11 +77,8 @@ export const TagDeleteQuery = z.strictObject({
 });
 
 export const TagIdOrSlugParams = z.strictObject({
-  idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The tag id, or its slug' }),
+  idOrSlug: z.union([Uuid, Slug]).meta({ description: 'The tag id, or its slug (looked up as `locale` says)' }),
 });
-
-/** Writes address a tag by id only; the parameter keeps the read path's name (one path template in OpenAPI). */
-export const TagIdParams = z.strictObject({ idOrSlug: Uuid.meta({ description: 'The tag id (writes take the id, not the slug)' }) });
 
 export type TagCreateInput = z.output<typeof TagCreate>;
 export type TagUpdateInput = z.output<typeof TagUpdate>;
