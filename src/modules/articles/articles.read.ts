@@ -5,6 +5,7 @@ import { AppError, ambiguousSlug } from '../../http/app-error.js';
 import { isoTime, isoTimeOrNull } from '../../http/common.schemas.js';
 import { decodeCursor, paginate } from '../../http/cursor.js';
 import { looksLikeUuid } from '../../lib/uuid.js';
+import * as lists from './articles.list-query.js';
 import * as repo from './articles.repository.js';
 import type { ArticleListFilters, ArticleSummaryWire, ArticleWire } from './articles.schemas.js';
 import { relatedArticleIds, renderBodyHtml, resolveBlocks } from './blocks.js';
@@ -163,8 +164,8 @@ export async function articleIdOf(db: Database, idOrSlug: string, options: { loc
 export async function latestWithHtml(
   db: Database,
   filters: { locale?: string; tag?: string; section?: string; limit: number },
-): Promise<(repo.ArticleListRow & { html: string })[]> {
-  const rows = await repo.listArticles(db, {
+): Promise<(lists.ArticleListRow & { html: string })[]> {
+  const rows = await lists.listArticles(db, {
     viewer: ANONYMOUS,
     locale: filters.locale,
     tagSlugs: filters.tag ? [filters.tag] : undefined,
@@ -181,7 +182,7 @@ export async function latestWithHtml(
 }
 
 export async function listArticles(db: Database, filters: ArticleListFilters, viewer: Viewer) {
-  let after: repo.ListOptions['after'];
+  let after: lists.ListOptions['after'];
   if (filters.cursor) {
     const values = decodeCursor(ARTICLES_CURSOR, filters.cursor, ListCursor);
     after =
@@ -190,7 +191,7 @@ export async function listArticles(db: Database, filters: ArticleListFilters, vi
         : { sortAt: new Date(values[0]), id: values[1] };
     if ((after.rank !== undefined) !== (filters.q !== undefined)) throw new AppError('INVALID_CURSOR', 'The cursor belongs to another query.');
   }
-  const rows = await repo.listArticles(db, {
+  const rows = await lists.listArticles(db, {
     viewer,
     locale: filters.locale,
     status: filters.status,
