@@ -150,14 +150,17 @@ t.test('several unknown fields get one errors entry each', async (t) => {
 t.test('a path parameter that must be a UUID rejects anything else with 400', async (t) => {
   const response = await app.inject({
     method: 'PATCH',
-    url: '/v1/tags/not-a-uuid',
+    url: '/v1/timeline/not-a-uuid',
     headers: { ...editor, 'if-match': '"v1"' },
-    payload: { name: 'Nope' },
+    payload: { title: 'Nope' },
   });
   const problem = assertProblem(t, response, 400, 'VALIDATION_FAILED');
   t.ok(problem.errors?.some((e) => e.path.startsWith('params.')), 'errors name the path parameter');
-  const del = await app.inject({ method: 'DELETE', url: '/v1/tags/123', headers: { ...editor, 'if-match': '"v1"' } });
+  const del = await app.inject({ method: 'DELETE', url: '/v1/timeline/123', headers: { ...editor, 'if-match': '"v1"' } });
   assertProblem(t, del, 400, 'VALIDATION_FAILED');
+  // Where a slug is taken too, anything neither a UUID nor slug-shaped is 400 all the same.
+  const notSlug = await app.inject({ method: 'PATCH', url: '/v1/tags/Not_A_Slug', headers: { ...editor, 'if-match': '"v1"' }, payload: { name: 'Nope' } });
+  assertProblem(t, notSlug, 400, 'VALIDATION_FAILED');
 });
 
 t.test('bad cursors and out-of-range limits are 400, never 500', async (t) => {
