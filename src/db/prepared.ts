@@ -18,17 +18,6 @@ export function limitBucket(rows: number): number {
   return LIMIT_BUCKETS.find((bucket) => bucket >= rows) ?? rows;
 }
 
-/** Tag filters without repeats: "all of these tags" is the same question with a slug twice. */
-export function distinctTags(slugs: string[] | undefined): string[] {
-  return slugs ? [...new Set(slugs)] : [];
-}
-
-/** One tag, or several (one statement for any number, the slugs bound as an array), or none. */
-export function tagsShape(slugs: string[] | undefined): string {
-  const count = distinctTags(slugs).length;
-  return count > 1 ? 'n' : String(count);
-}
-
 /**
  * Query shapes kept built per database (or transaction). Client input picks the shape (which
  * filters are present, how many tags, the limit), so the copy is bounded; a shape that fell out is

@@ -1,10 +1,11 @@
 import { and, desc, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { type Bind, distinctTags, limitBucket, placeholder, preparedStatements, tagsShape } from '../../db/prepared.js';
+import { type Bind, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
 import { articles, articleTags, type ArticleStatus } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { articleColumns, type ArticleRow, searchQuery, type TagRef, tagsJson } from './articles.repository.js';
 import type { Block } from './blocks.js';
+import { allTagsCondition, distinctTags, tagFilterValues, tagsShape } from './tag-filter.js';
 import { liveCondition, type Viewer, visibleTo } from './visibility.js';
 
 /*
@@ -50,16 +51,8 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
   if (options.label) conditions.push(sql`${articles.label} = ${bind('label', options.label)}`);
   if (options.publishedAfter) conditions.push(sql`${articles.publishedAt} > ${bind('publishedAfter', options.publishedAfter.toISOString())}`);
   if (options.publishedBefore) conditions.push(sql`${articles.publishedAt} < ${bind('publishedBefore', options.publishedBefore.toISOString())}`);
-  const tagSlugs = distinctTags(options.tagSlugs);
-  if (tagSlugs.length === 1) {
-    conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${articles.id} and ${tags.slug} = ${bind('tag0', tagSlugs[0])} and ${tags.locale} = ${articles.locale})`);
-  } else if (tagSlugs.length > 1) {
-    // All of several tags: one subquery whatever their number, so the statement (and what the
-    // planner works through) does not grow with each tag a client adds.
-    conditions.push(sql`(select count(distinct ${tags.slug}) from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${articles.id} and ${tags.locale} = ${articles.locale} and ${tags.slug} = any(${bind('tags', tagSlugs)}::text[])) = ${bind('tagCount', tagSlugs.length)}::int`);
-  }
+  const withTags = allTagsCondition(articles.id, options.tagSlugs, bind, articles.locale);
+  if (withTags) conditions.push(withTags);
   if (search) conditions.push(sql`${articles.search} @@ ${search}`);
   const after = options.after;
   if (after) {
@@ -151,10 +144,7 @@ function listValues(options: ListOptions): Record<string, unknown> {
     afterId: options.after?.id,
     afterRank: options.after?.rank ?? '0',
   };
-  const tagSlugs = distinctTags(options.tagSlugs);
-  if (tagSlugs.length === 1) values.tag0 = tagSlugs[0];
-  else if (tagSlugs.length > 1) Object.assign(values, { tags: tagSlugs, tagCount: tagSlugs.length });
-  return values;
+  return { ...values, ...tagFilterValues(options.tagSlugs) };
 }
 
 /** What makes two list queries the same statement with different values. */

@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { type Bind, distinctTags, inline, limitBucket, placeholder, preparedStatements, tagsShape } from '../../db/prepared.js';
-import { articles, articleTags } from '../../db/schema/articles.js';
-import { tags } from '../../db/schema/tags.js';
+import { type Bind, inline, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
+import { articles } from '../../db/schema/articles.js';
 import { timelineEntries } from '../../db/schema/timeline.js';
+import { allTagsCondition, tagFilterValues, tagsShape } from '../articles/tag-filter.js';
 import type { Viewer } from '../articles/visibility.js';
 import { linkPublishedAt } from '../articles/visibility.js';
 
@@ -61,15 +61,8 @@ export function entriesQuery(db: Database, query: TimelineQuery, bind: Bind = in
   if (query.label) conditions.push(sql`coalesce(${timelineEntries.label}, ${articles.label}) = ${bind('label', query.label)}`);
   if (query.before) conditions.push(sql`${timelineEntries.occurredAt} < ${bind('before', query.before.toISOString())}::timestamptz`);
   if (query.after) conditions.push(sql`${timelineEntries.occurredAt} > ${bind('after', query.after.toISOString())}::timestamptz`);
-  const tagSlugs = distinctTags(query.tagSlugs);
-  if (tagSlugs.length === 1) {
-    conditions.push(sql`exists (select 1 from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = ${bind('tag0', tagSlugs[0])})`);
-  } else if (tagSlugs.length > 1) {
-    // All of several tags in one subquery, as article lists do.
-    conditions.push(sql`(select count(distinct ${tags.slug}) from ${articleTags} inner join ${tags} on ${tags.id} = ${articleTags.tagId}
-      where ${articleTags.articleId} = ${timelineEntries.articleId} and ${tags.slug} = any(${bind('tags', tagSlugs)}::text[])) = ${bind('tagCount', tagSlugs.length)}::int`);
-  }
+  const withTags = allTagsCondition(timelineEntries.articleId, query.tagSlugs, bind);
+  if (withTags) conditions.push(withTags);
   if (query.cursor) {
     const { occurredAt, id } = query.cursor;
     conditions.push(
@@ -94,10 +87,7 @@ function placeholderValues(query: TimelineQuery): Record<string, unknown> {
     cursorAt: query.cursor?.occurredAt.toISOString(),
     cursorId: query.cursor?.id,
   };
-  const tagSlugs = distinctTags(query.tagSlugs);
-  if (tagSlugs.length === 1) values.tag0 = tagSlugs[0];
-  else if (tagSlugs.length > 1) Object.assign(values, { tags: tagSlugs, tagCount: tagSlugs.length });
-  return values;
+  return { ...values, ...tagFilterValues(query.tagSlugs) };
 }
 
 /** What makes two queries the same statement with different values. */
