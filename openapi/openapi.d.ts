@@ -600,6 +600,13 @@ export interface components {
             byline: string | null;
             tags: components["schemas"]["TagRef"][];
             coverImage: components["schemas"]["CoverImage"] | null;
+            /** @description Set by editors when the article's page is not where SITE_ARTICLE_PATH puts it */
+            canonicalUrl: string | null;
+            /**
+             * @description The article's page on the news website: canonicalUrl, else SITE_URL + SITE_ARTICLE_PATH; null while SITE_URL is unset (or the path has a date and the article was never published)
+             * @example https://news.example/articles/kyiv-braces-for-winter-blackouts
+             */
+            url: string | null;
             publishedAt: string | null;
             /**
              * Format: date-time
@@ -627,6 +634,8 @@ export interface components {
          *       "byline": null,
          *       "tags": [],
          *       "coverImage": null,
+         *       "canonicalUrl": null,
+         *       "url": "https://news.example/articles/blinken-and-lavrov-discuss-nuclear-deal-ukraine-on-sidelines-of-g20-summit",
          *       "publishedAt": "2023-03-02T17:59:00.000Z",
          *       "createdAt": "2023-03-02T17:59:00.000Z",
          *       "updatedAt": "2023-03-02T17:59:00.000Z",
@@ -714,6 +723,13 @@ export interface components {
             byline: string | null;
             tags: components["schemas"]["TagRef"][];
             coverImage: components["schemas"]["CoverImage"] | null;
+            /** @description Set by editors when the article's page is not where SITE_ARTICLE_PATH puts it */
+            canonicalUrl: string | null;
+            /**
+             * @description The article's page on the news website: canonicalUrl, else SITE_URL + SITE_ARTICLE_PATH; null while SITE_URL is unset (or the path has a date and the article was never published)
+             * @example https://news.example/articles/kyiv-braces-for-winter-blackouts
+             */
+            url: string | null;
             publishedAt: string | null;
             /**
              * Format: date-time
@@ -780,6 +796,8 @@ export interface components {
             byline?: string | null;
             sources?: components["schemas"]["Source"][];
             coverImage?: components["schemas"]["CoverImage"] | null;
+            /** @description The article's page when SITE_ARTICLE_PATH does not say it (null: back to that) */
+            canonicalUrl?: string | null;
             /** @description "Read also" articles, in order */
             relatedIds?: string[];
             /** @description Ordered tags by id (or use tagSlugs) */
@@ -813,6 +831,8 @@ export interface components {
             byline?: string | null;
             sources?: components["schemas"]["Source"][];
             coverImage?: components["schemas"]["CoverImage"] | null;
+            /** @description The article's page when SITE_ARTICLE_PATH does not say it (null: back to that) */
+            canonicalUrl?: string | null;
             /** @description "Read also" articles, in order */
             relatedIds?: string[];
             /** @description Ordered tags by id (or use tagSlugs) */
@@ -1023,7 +1043,10 @@ export interface components {
                 id: string;
                 slug: string;
                 title: string;
+                /** @description The article's page on the news website; null while SITE_URL is unset */
+                url: string | null;
             } | null;
+            /** @description Where the entry leads readers: the link set on it, else its article's page on the news website (null while SITE_URL is unset) */
             url: string | null;
             locale: string;
             /**
@@ -1067,6 +1090,7 @@ export interface components {
              * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
              */
             articleId?: string;
+            /** @description Where the entry leads readers; without one, to its article's page */
             url?: string | null;
             /**
              * Format: date-time
@@ -1090,6 +1114,7 @@ export interface components {
             /** @description null: follow the article's title again */
             title?: string | null;
             label?: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+            /** @description Where the entry leads readers; without one, to its article's page */
             url?: string | null;
             /**
              * Format: date-time
@@ -1110,6 +1135,7 @@ export interface components {
          *       "description": null,
          *       "locale": "en",
          *       "articleCount": 1,
+         *       "url": "https://news.example/tags/russia",
          *       "createdAt": "2023-03-02T17:59:00.000Z",
          *       "updatedAt": "2023-03-02T17:59:00.000Z",
          *       "version": 1
@@ -1133,6 +1159,11 @@ export interface components {
              * @description Articles carrying this tag that the caller may see
              */
             articleCount: number;
+            /**
+             * @description The tag's page on the news website (SITE_URL + SITE_TAG_PATH); null while SITE_URL is unset
+             * @example https://news.example/tags/russia
+             */
+            url: string | null;
             /**
              * Format: date-time
              * @example 2024-11-22T14:30:00.000Z

@@ -20,6 +20,7 @@ import { securityHeadersPlugin } from './http/security-headers.js';
 import { compiledSerializerCompiler } from './http/serializer.js';
 import { articlesRoutes } from './modules/articles/articles.routes.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
+import { siteUrls, type SiteUrls } from './lib/site-urls.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysService } from './modules/keys/keys.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
@@ -31,6 +32,8 @@ import { tagsRoutes } from './modules/tags/tags.routes.js';
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
+    /** Pages of the news website (SITE_URL) and of this API, from the configuration. */
+    siteUrls: SiteUrls;
   }
 }
 
@@ -88,6 +91,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   }
 
   app.decorate('config', config);
+  app.decorate('siteUrls', siteUrls(config));
   await app.register(databasePlugin, { database: deps.database });
 
   // Cross-cutting HTTP behaviour, in the order a request meets it.

@@ -100,6 +100,44 @@ const trustProxy = z.string().transform((value, ctx): boolean | string[] => {
   return entries;
 });
 
+const SITE_PATH_PLACEHOLDERS = ['slug', 'id', 'locale', 'section', 'yyyy', 'mm', 'dd'] as const;
+export type SitePathPlaceholder = (typeof SITE_PATH_PLACEHOLDERS)[number];
+
+/**
+ * A path on the news website with `{placeholder}`s: it starts with `/`, names only known
+ * placeholders, and has at least `{slug}` or `{id}` so that two articles never share a page.
+ */
+const sitePath = (allowed: readonly SitePathPlaceholder[]) =>
+  z.string().transform((value, ctx) => {
+    const path = value.trim();
+    const names = [...path.matchAll(/\{([^}]*)\}/g)].map((match) => match[1] ?? '');
+    const unknown = names.filter((name) => !(allowed as readonly string[]).includes(name));
+    const problem = !path.startsWith('/')
+      ? 'must start with /'
+      : /[\s?#]/.test(path.replace(/\{[^}]*\}/g, ''))
+        ? 'must be a path without spaces, query or fragment'
+        : unknown.length > 0
+          ? `has unknown placeholders ${unknown.map((name) => `{${name}}`).join(', ')}; known: ${allowed.map((name) => `{${name}}`).join(' ')}`
+          : !names.includes('slug') && !names.includes('id')
+            ? 'must contain {slug} or {id}'
+            : null;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return path;
+  });
+
+/** The website's root: http(s), no query or fragment; kept without a trailing slash. */
+const siteUrl = z.string().transform((value, ctx) => {
+  const url = URL.canParse(value.trim()) ? new URL(value.trim()) : null;
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must be the http(s) address of the news website, such as https://news.example' });
+    return z.NEVER;
+  }
+  return url.href.replace(/\/+$/, '');
+});
+
 /** The whole environment contract. Nothing else in the code base reads process.env. */
 const EnvSchema = z.object({
   PORT: z.coerce
@@ -135,6 +173,12 @@ const EnvSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .default('http://localhost:3000')
     .transform((url) => url.replace(/\/+$/, '')),
+  // The news website that renders the content (README: Public site URLs); unset, items link to the API.
+  SITE_URL: siteUrl.optional(),
+  SITE_ARTICLE_PATH: sitePath(SITE_PATH_PLACEHOLDERS).default('/articles/{slug}'),
+  SITE_TAG_PATH: sitePath(['slug', 'id', 'locale']).default('/tags/{slug}'),
+  // The publication's name, in feeds and news sitemaps.
+  NEWSROOM_NAME: z.string().trim().min(1).max(200).default('Lede'),
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
   CACHE_STALE_WHILE_REVALIDATE_SECONDS: z.coerce.number().int().min(0).default(300),

@@ -24,6 +24,9 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     TIMEZONE: 'Europe/Kyiv',
     DEFAULT_LOCALE: 'en',
     PUBLIC_BASE_URL: 'http://localhost:3000',
+    SITE_ARTICLE_PATH: '/articles/{slug}',
+    SITE_TAG_PATH: '/tags/{slug}',
+    NEWSROOM_NAME: 'Lede',
     BODY_LIMIT_BYTES: 1024 * 1024,
     CACHE_MAX_AGE_SECONDS: 60,
     CACHE_STALE_WHILE_REVALIDATE_SECONDS: 300,
@@ -226,4 +229,21 @@ t.test('server timeouts are positive; the headers timeout fits in the request ti
   t.match(problemsOf(t, { HEADERS_TIMEOUT_MS: '40000' }), [/^HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS \(30000\)/]);
   t.match(problemsOf(t, { REQUEST_TIMEOUT_MS: '0' }), [/^REQUEST_TIMEOUT_MS: must be a positive whole number/]);
   t.match(problemsOf(t, { KEEP_ALIVE_TIMEOUT_MS: 'long' }), [/^KEEP_ALIVE_TIMEOUT_MS: /]);
+});
+
+t.test('SITE_URL is an http(s) address; the site paths name known placeholders and one that is unique', async (t) => {
+  t.equal(loadConfig({}).SITE_URL, undefined);
+  t.equal(loadConfig({ SITE_URL: 'https://news.example/' }).SITE_URL, 'https://news.example', 'kept without a trailing slash');
+  t.equal(loadConfig({ SITE_URL: 'https://news.example/en/' }).SITE_URL, 'https://news.example/en', 'a path prefix stays');
+  for (const bad of ['news.example', 'ftp://news.example', 'https://news.example/?q=1', 'https://user:pw@news.example']) {
+    t.match(problemsOf(t, { SITE_URL: bad }), [/^SITE_URL: must be the http\(s\) address of the news website/], bad);
+  }
+  const path = '/{section}/{yyyy}/{mm}/{dd}/{slug}-{id}';
+  t.equal(loadConfig({ SITE_ARTICLE_PATH: path }).SITE_ARTICLE_PATH, path);
+  t.match(problemsOf(t, { SITE_ARTICLE_PATH: 'articles/{slug}' }), [/^SITE_ARTICLE_PATH: must start with \//]);
+  t.match(problemsOf(t, { SITE_ARTICLE_PATH: '/{yyyy}/{title}' }), [/^SITE_ARTICLE_PATH: has unknown placeholders \{title\}/]);
+  t.match(problemsOf(t, { SITE_ARTICLE_PATH: '/{section}/{yyyy}' }), [/^SITE_ARTICLE_PATH: must contain \{slug\} or \{id\}/]);
+  t.match(problemsOf(t, { SITE_ARTICLE_PATH: '/a/{slug}?x=1' }), [/^SITE_ARTICLE_PATH: must be a path without spaces, query or fragment/]);
+  t.match(problemsOf(t, { SITE_TAG_PATH: '/tags/{section}/{slug}' }), [/^SITE_TAG_PATH: has unknown placeholders \{section\}/]);
+  t.match(problemsOf(t, { NEWSROOM_NAME: ' '.repeat(3) + 'x'.repeat(201) }), [/^NEWSROOM_NAME: /]);
 });

@@ -39,6 +39,8 @@ export const articles = pgTable(
     byline: text('byline'),
     sources: jsonb('sources').notNull().default(sql`'[]'::jsonb`),
     coverImage: jsonb('cover_image'),
+    /** The article's page when it is not where SITE_ARTICLE_PATH puts it (e.g. a syndicated story). */
+    canonicalUrl: text('canonical_url'),
     publishedAt: time('published_at'),
     createdAt: time('created_at').notNull().defaultNow(),
     updatedAt: time('updated_at').notNull().defaultNow(),
@@ -62,6 +64,8 @@ export const articles = pgTable(
       .where(sql`${table.deletedAt} is null and ${table.status} in ('published', 'scheduled')`),
     index('articles_created_idx').on(table.createdAt, table.id).where(sql`${table.deletedAt} is null`),
     index('articles_search_idx').using('gin', table.search),
+    // The newest change of any article (drafts and deletions too): the feeds' Last-Modified.
+    index('articles_updated_idx').on(table.updatedAt),
     check('articles_status_check', sql`${table.status} in ('draft', 'scheduled', 'published', 'archived')`),
     check(
       'articles_label_check',

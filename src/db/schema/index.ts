@@ -3,3 +3,4 @@ export * from './tags.js';
 export * from './articles.js';
 export * from './timeline.js';
 export * from './rate-limits.js';
+export * from './deletions.js';

@@ -21,6 +21,8 @@ export const tags = pgTable(
     // The list is ordered by (name, id); this index serves it and the name-prefix search.
     index('tags_locale_name_id_idx').on(table.locale, table.name, table.id),
     index('tags_name_id_idx').on(table.name, table.id),
+    // The newest tag change: the feeds' Last-Modified (feeds show tag names).
+    index('tags_updated_idx').on(table.updatedAt),
     check('tags_version_positive', sql`${table.version} > 0`),
   ],
 );

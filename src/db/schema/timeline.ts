@@ -35,6 +35,9 @@ export const timelineEntries = pgTable(
     index('timeline_entries_occurred_idx').on(table.occurredAt, table.id),
     index('timeline_entries_locale_occurred_idx').on(table.locale, table.occurredAt, table.id),
     index('timeline_entries_article_idx').on(table.articleId),
+    // The newest entry change and the newest go-live: the timeline feed's Last-Modified.
+    index('timeline_entries_updated_idx').on(table.updatedAt),
+    index('timeline_entries_live_idx').on(table.liveAt),
     check('timeline_entries_title_check', sql`${table.articleId} is not null or ${table.title} is not null`),
     check(
       'timeline_entries_label_check',

@@ -13,6 +13,8 @@ export const SEED_ARTICLE_EXAMPLE = {
   byline: null,
   tags: [],
   coverImage: null,
+  canonicalUrl: null,
+  url: `https://news.example/articles/${SEED_ARTICLE.slug}`,
   publishedAt: SEED_ARTICLE.publishedAt,
   createdAt: SEED_ARTICLE.publishedAt,
   updatedAt: SEED_ARTICLE.publishedAt,

@@ -34,6 +34,7 @@ function summaryWire(row: Omit<repo.ArticleRow, 'body' | 'sources'>, tags: repo.
     byline: row.byline,
     tags,
     coverImage: row.coverImage,
+    canonicalUrl: row.canonicalUrl,
     publishedAt: isoTimeOrNull(row.publishedAt),
     createdAt: isoTime(row.createdAt),
     updatedAt: isoTime(row.updatedAt),

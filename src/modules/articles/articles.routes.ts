@@ -8,6 +8,7 @@ import { IfMatchHeaders } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
 import { requiredVersions } from '../../http/preconditions.js';
 import { articleIdOf, getArticle, listArticles } from './articles.read.js';
+import { withArticleUrl } from './article-url.js';
 import {
   Article,
   ArticleCreate,
@@ -22,6 +23,7 @@ import {
   Revision,
   RevisionList,
   RevisionParams,
+  type ArticleWire,
 } from './articles.schemas.js';
 import { articlesService, type Author } from './articles.service.js';
 import { ANONYMOUS, EDITORIAL, type Viewer } from './visibility.js';
@@ -69,9 +71,9 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     embedHosts: app.config.EMBED_HOSTS,
   });
   const idOf = (idOrSlug: string, locale: string | undefined) => articleIdOf(db, idOrSlug, { locale, defaultLocale: app.config.DEFAULT_LOCALE });
-  const sendArticle = (reply: { resourceVersion: number | null }, article: z.input<typeof Article>) => {
+  const sendArticle = (reply: { resourceVersion: number | null }, article: ArticleWire) => {
     reply.resourceVersion = article.version;
-    return article;
+    return withArticleUrl(app.siteUrls, article);
   };
 
   app.get('/articles', {
@@ -99,7 +101,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         ...page.data.map((article) => articleSurrogateKey(article.id)),
         ...[...tagIds].map((id) => `tag:${id}`),
       ]);
-      return page;
+      return { data: page.data.map((article) => withArticleUrl(app.siteUrls, article)), nextCursor: page.nextCursor };
     },
   });
 
@@ -274,6 +276,9 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       params: RevisionParams,
       response: { 200: Revision, ...problemResponses(304, 'ARTICLE_NOT_FOUND', 'REVISION_NOT_FOUND') },
     },
-    handler: async (request) => articles.revision(request.params.id, request.params.version),
+    handler: async (request) => {
+      const revision = await articles.revision(request.params.id, request.params.version);
+      return { ...revision, article: withArticleUrl(app.siteUrls, revision.article) };
+    },
   });
 };

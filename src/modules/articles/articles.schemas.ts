@@ -40,6 +40,11 @@ const summaryShape = {
   byline: z.string().nullable(),
   tags: z.array(TagRef),
   coverImage: CoverImage.nullable(),
+  canonicalUrl: z.string().nullable().meta({ description: "Set by editors when the article's page is not where SITE_ARTICLE_PATH puts it" }),
+  url: z.string().nullable().meta({
+    description: "The article's page on the news website: canonicalUrl, else SITE_URL + SITE_ARTICLE_PATH; null while SITE_URL is unset (or the path has a date and the article was never published)",
+    example: 'https://news.example/articles/kyiv-braces-for-winter-blackouts',
+  }),
   publishedAt: Timestamp.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -76,6 +81,7 @@ const writableFields = {
   byline: z.string().trim().max(300).nullable().optional(),
   sources: z.array(Source).max(50).optional(),
   coverImage: CoverImage.nullable().optional(),
+  canonicalUrl: HttpUrl.nullable().optional().meta({ description: "The article's page when SITE_ARTICLE_PATH does not say it (null: back to that)" }),
   relatedIds: z.array(Uuid).max(20).optional().meta({ description: '"Read also" articles, in order' }),
   ...tagFields,
 };
@@ -160,6 +166,7 @@ export const RevisionParams = z.strictObject({
 
 export type ArticleCreateInput = z.output<typeof ArticleCreate>;
 export type ArticleUpdateInput = z.output<typeof ArticleUpdate>;
-export type ArticleWire = z.input<typeof Article>;
-export type ArticleSummaryWire = z.input<typeof ArticleSummary>;
+/** An article as answers show it; `url` comes from the configuration (withArticleUrl). */
+export type ArticleWire = Omit<z.input<typeof Article>, 'url'>;
+export type ArticleSummaryWire = Omit<z.input<typeof ArticleSummary>, 'url'>;
 export type ArticleListFilters = z.output<typeof ArticleListQuery>;

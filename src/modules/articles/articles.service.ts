@@ -229,6 +229,7 @@ export function articlesService(
               byline: input.byline ?? null,
               sources: input.sources ?? [],
               coverImage: input.coverImage ?? null,
+              canonicalUrl: input.canonicalUrl ?? null,
               publishedAt: null,
             },
             bodyText(body),

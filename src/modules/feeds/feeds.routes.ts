@@ -13,7 +13,7 @@ const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ descript
 const PRODUCES = Object.values(FEED_CONTENT_TYPES).map((type) => type.split(';')[0]!);
 
 export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL });
+  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL, urls: app.siteUrls });
   const asIs = (payload: unknown) => payload as string;
 
   app.get('/feeds/articles.:format', {

@@ -3,12 +3,14 @@ import { latestWithHtml } from '../articles/articles.read.js';
 import { ANONYMOUS } from '../articles/visibility.js';
 import * as timelineRepo from '../timeline/timeline.repository.js';
 import { entryWire } from '../timeline/timeline.service.js';
+import type { SiteUrls } from '../../lib/site-urls.js';
 import { type FeedDocument, type FeedFormat, type FeedItem, renderFeed } from './feed-formats.js';
 
 export const FEED_SIZE = 50;
 
 export interface FeedSettings {
   baseUrl: string;
+  urls: SiteUrls;
 }
 
 function articleUrl(baseUrl: string, slug: string, locale: string): string {
@@ -70,7 +72,7 @@ export function feedsService(db: Database, settings: FeedSettings) {
       const entries = await timelineRepo.listEntries(db, { viewer: ANONYMOUS, locale: filters.locale, limit: FEED_SIZE });
       const query = filters.locale ? `locale=${encodeURIComponent(filters.locale)}` : '';
       const links = selfLinks(settings.baseUrl, 'timeline', query);
-      const items = entries.map(entryWire).map((entry): FeedItem => {
+      const items = entries.map((entry) => entryWire(entry, settings.urls)).map((entry): FeedItem => {
         const link = entry.article
           ? articleUrl(settings.baseUrl, entry.article.slug, entry.locale)
           : (entry.url ?? `${settings.baseUrl}/v1/timeline/${entry.id}`);

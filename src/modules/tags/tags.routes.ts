@@ -17,6 +17,7 @@ import {
   type TagWire,
 } from './tags.schemas.js';
 import { type Tag as TagRecord, tagsService } from './tags.service.js';
+import type { SiteUrls } from '../../lib/site-urls.js';
 import { looksLikeUuid } from '../../lib/uuid.js';
 
 const OPENAPI_TAG = 'Tags';
@@ -24,7 +25,7 @@ const LIST_SURROGATE_KEY = 'tags';
 
 export const tagSurrogateKey = (id: string) => `tag:${id}`;
 
-function toWire(tag: TagRecord): TagWire {
+function toWire(tag: TagRecord, urls: SiteUrls): TagWire {
   return {
     id: tag.id,
     slug: tag.slug,
@@ -32,6 +33,7 @@ function toWire(tag: TagRecord): TagWire {
     description: tag.description,
     locale: tag.locale,
     articleCount: tag.articleCount,
+    url: urls.tag(tag),
     createdAt: isoTime(tag.createdAt),
     updatedAt: isoTime(tag.updatedAt),
     version: tag.version,
@@ -57,7 +59,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const { data, nextCursor } = await tags.list({ ...request.query, countsUnpublished: request.apiKey !== null });
       setSurrogateKeys(reply, [LIST_SURROGATE_KEY]);
-      return { data: data.map(toWire), nextCursor };
+      return { data: data.map((tag) => toWire(tag, app.siteUrls)), nextCursor };
     },
   });
 
@@ -77,7 +79,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       reply.resourceVersion = tag.version;
       // Found in another locale: a tag taking the slug in DEFAULT_LOCALE (any tag write names the list key) displaces it.
       setSurrogateKeys(reply, [tagSurrogateKey(tag.id), ...(otherLocale ? [LIST_SURROGATE_KEY] : [])]);
-      return toWire(tag);
+      return toWire(tag, app.siteUrls);
     },
   });
 
@@ -94,7 +96,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const tag = await tags.create(request.body);
       reply.resourceVersion = tag.version;
-      return reply.code(201).header('location', `/v1/tags/${tag.id}`).send(toWire(tag));
+      return reply.code(201).header('location', `/v1/tags/${tag.id}`).send(toWire(tag, app.siteUrls));
     },
   });
 
@@ -116,7 +118,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const tag = await tags.update(await idOf(request.params.idOrSlug, request.query.locale), requiredVersions(request), request.body);
       reply.resourceVersion = tag.version;
-      return toWire(tag);
+      return toWire(tag, app.siteUrls);
     },
   });
 

@@ -8,7 +8,19 @@ import type { Viewer } from '../articles/visibility.js';
 import { linkPublishedAt } from '../articles/visibility.js';
 
 export type EntryRow = typeof timelineEntries.$inferSelect;
-export type EntryWithArticle = EntryRow & { article: { id: string; slug: string; title: string; label: string | null } | null };
+/** The article an entry follows: what it shows of it, and what its page address is made of. */
+export interface EntryArticle {
+  id: string;
+  slug: string;
+  title: string;
+  label: string | null;
+  locale: string;
+  section: string | null;
+  publishedAt: Date | null;
+  canonicalUrl: string | null;
+}
+
+export type EntryWithArticle = EntryRow & { article: EntryArticle | null };
 
 /**
  * Anonymous readers see entries whose time has come; keys also see scheduled ones, and entries of
@@ -29,12 +41,36 @@ const selection = {
   articleSlug: articles.slug,
   articleTitle: articles.title,
   articleLabel: articles.label,
+  articleLocale: articles.locale,
+  articleSection: articles.section,
+  articlePublishedAt: articles.publishedAt,
+  articleCanonicalUrl: articles.canonicalUrl,
 };
 
-function withArticle(row: { entry: EntryRow; articleSlug: string | null; articleTitle: string | null; articleLabel: string | null }): EntryWithArticle {
+interface SelectedRow {
+  entry: EntryRow;
+  articleSlug: string | null;
+  articleTitle: string | null;
+  articleLabel: string | null;
+  articleLocale: string | null;
+  articleSection: string | null;
+  articlePublishedAt: Date | null;
+  articleCanonicalUrl: string | null;
+}
+
+function withArticle(row: SelectedRow): EntryWithArticle {
   const article =
-    row.entry.articleId && row.articleSlug !== null && row.articleTitle !== null
-      ? { id: row.entry.articleId, slug: row.articleSlug, title: row.articleTitle, label: row.articleLabel }
+    row.entry.articleId && row.articleSlug !== null && row.articleTitle !== null && row.articleLocale !== null
+      ? {
+          id: row.entry.articleId,
+          slug: row.articleSlug,
+          title: row.articleTitle,
+          label: row.articleLabel,
+          locale: row.articleLocale,
+          section: row.articleSection,
+          publishedAt: row.articlePublishedAt,
+          canonicalUrl: row.articleCanonicalUrl,
+        }
       : null;
   return { ...row.entry, article };
 }

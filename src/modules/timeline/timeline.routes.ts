@@ -20,7 +20,7 @@ const OPENAPI_TAG = 'Timeline';
 const TIMELINE_SURROGATE_KEY = 'timeline';
 
 export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
-  const timeline = timelineService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE });
+  const timeline = timelineService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE, urls: app.siteUrls });
 
   app.get('/timeline', {
     config: { access: 'public' },

@@ -12,8 +12,17 @@ export const TimelineEntry = z
     title: z.string().meta({ description: "The entry's own title, else its article's" }),
     label: ArticleLabel.nullable(),
     articleId: Uuid.nullable(),
-    article: z.object({ id: Uuid, slug: z.string(), title: z.string() }).nullable(),
-    url: z.string().nullable(),
+    article: z
+      .object({
+        id: Uuid,
+        slug: z.string(),
+        title: z.string(),
+        url: z.string().nullable().meta({ description: "The article's page on the news website; null while SITE_URL is unset" }),
+      })
+      .nullable(),
+    url: z.string().nullable().meta({
+      description: "Where the entry leads readers: the link set on it, else its article's page on the news website (null while SITE_URL is unset)",
+    }),
     locale: z.string(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -73,7 +82,7 @@ export const TimelineEntryCreate = z
     title: EntryTitle.optional().meta({ description: "Required without articleId; else overrides the article's title" }),
     label: ArticleLabel.nullable().optional(),
     articleId: Uuid.optional(),
-    url: HttpUrl.nullable().optional(),
+    url: HttpUrl.nullable().optional().meta({ description: "Where the entry leads readers; without one, to its article's page" }),
     occurredAt: Timestamp.optional().meta({ description: "Default: the article's publication time, or now" }),
     locale: Locale.optional(),
   })
@@ -87,7 +96,7 @@ export const TimelineEntryUpdate = z
   .strictObject({
     title: EntryTitle.nullable().optional().meta({ description: "null: follow the article's title again" }),
     label: ArticleLabel.nullable().optional(),
-    url: HttpUrl.nullable().optional(),
+    url: HttpUrl.nullable().optional().meta({ description: "Where the entry leads readers; without one, to its article's page" }),
     occurredAt: Timestamp.optional(),
     locale: Locale.optional(),
   })

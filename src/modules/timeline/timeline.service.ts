@@ -8,6 +8,7 @@ import { isoTime } from '../../http/common.schemas.js';
 import { decodeCursor, paginate } from '../../http/cursor.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { localDate } from '../../lib/local-date.js';
+import type { SiteUrls } from '../../lib/site-urls.js';
 import * as articlesRepo from '../articles/articles.repository.js';
 import { EDITORIAL, linkPublishedAt, type Viewer } from '../articles/visibility.js';
 import * as repo from './timeline.repository.js';
@@ -20,15 +21,20 @@ function notFound(id: string): AppError {
   return new AppError('TIMELINE_ENTRY_NOT_FOUND', `No timeline entry has the id ${id}.`);
 }
 
-export function entryWire(entry: repo.EntryWithArticle): TimelineEntryWire {
+/**
+ * `url` is where the entry leads readers: the link set on it, else its article's page on the
+ * website; `article.url` is always the article's page.
+ */
+export function entryWire(entry: repo.EntryWithArticle, urls: SiteUrls): TimelineEntryWire {
+  const articleUrl = entry.article && urls.article(entry.article);
   return {
     id: entry.id,
     occurredAt: isoTime(entry.occurredAt),
     title: entry.title ?? entry.article?.title ?? '',
     label: (entry.label ?? entry.article?.label ?? null) as ArticleLabel | null,
     articleId: entry.articleId,
-    article: entry.article && { id: entry.article.id, slug: entry.article.slug, title: entry.article.title },
-    url: entry.url,
+    article: entry.article && { id: entry.article.id, slug: entry.article.slug, title: entry.article.title, url: articleUrl },
+    url: entry.url ?? articleUrl ?? null,
     locale: entry.locale,
     createdAt: isoTime(entry.createdAt),
     updatedAt: isoTime(entry.updatedAt),
@@ -39,7 +45,8 @@ export function entryWire(entry: repo.EntryWithArticle): TimelineEntryWire {
 /** An entry shows on its own page, on timeline pages and in the timeline feed. */
 const entryKeys = (id: string) => ['timeline', `timeline:${id}`];
 
-export function timelineService(db: Database, changes: ContentChanges, defaults: { locale: string; timeZone: string }) {
+export function timelineService(db: Database, changes: ContentChanges, defaults: { locale: string; timeZone: string; urls: SiteUrls }) {
+  const toWire = (entry: repo.EntryWithArticle) => entryWire(entry, defaults.urls);
   async function mustFind(id: string, viewer: Viewer = EDITORIAL): Promise<repo.EntryWithArticle> {
     const entry = await repo.findEntry(db, id, viewer);
     if (!entry) throw notFound(id);
@@ -68,7 +75,7 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
   return {
     async list(query: TimelineQueryInput, viewer: Viewer) {
       const { entries, nextCursor } = await page(query, viewer);
-      return { data: entries.map(entryWire), nextCursor };
+      return { data: entries.map(toWire), nextCursor };
     },
 
     /** Days cut in the time zone; a day split by the page limit simply continues on the next page. */
@@ -79,14 +86,14 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
       for (const entry of entries) {
         const date = localDate(entry.occurredAt, timeZone);
         const day = days.at(-1);
-        if (day?.date === date) day.entries.push(entryWire(entry));
-        else days.push({ date, entries: [entryWire(entry)] });
+        if (day?.date === date) day.entries.push(toWire(entry));
+        else days.push({ date, entries: [toWire(entry)] });
       }
       return { days, nextCursor };
     },
 
     async get(id: string, viewer: Viewer) {
-      return entryWire(await mustFind(id, viewer));
+      return toWire(await mustFind(id, viewer));
     },
 
     async create(input: {
@@ -128,7 +135,7 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
         changed(...entryKeys(inserted.id));
         return inserted;
       });
-      return entryWire(await mustFind(row.id));
+      return toWire(await mustFind(row.id));
     },
 
     async update(
@@ -150,7 +157,7 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
         return row;
       });
       if (!updated) throw staleVersion('timeline entry');
-      return entryWire(await mustFind(id));
+      return toWire(await mustFind(id));
     },
 
     async remove(id: string, versions: number[]) {
