@@ -39,6 +39,7 @@ export const articleColumns = {
   byline: articles.byline,
   sources: articles.sources,
   coverImage: articles.coverImage,
+  canonicalUrl: articles.canonicalUrl,
   publishedAt: articles.publishedAt,
   createdAt: articles.createdAt,
   updatedAt: articles.updatedAt,
