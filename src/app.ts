@@ -26,6 +26,7 @@ import { keysService } from './modules/keys/keys.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsPlugin } from './modules/metrics/metrics.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { sitemapsRoutes } from './modules/sitemaps/sitemaps.routes.js';
 import { timelineRoutes } from './modules/timeline/timeline.routes.js';
 import { tagsRoutes } from './modules/tags/tags.routes.js';
 
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       await v1.register(articlesRoutes);
       await v1.register(timelineRoutes);
       await v1.register(feedsRoutes);
+      await v1.register(sitemapsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -46,7 +46,7 @@ function replay(reply: FastifyReply, headers: Record<string, string>, payload: s
  * what it changed (app.contentChanges), and the two meet here. Writes in other processes arrive by
  * LISTEN/NOTIFY (app.changeFeed); while that connection is down nothing is cached or served from
  * the cache. Every entry also ends at the next scheduled publication, when content changes with no
- * write at all.
+ * write at all, and at the time its route set in `reply.freshUntil`, if sooner.
  */
 export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle }>(
   async function responseCache(app: FastifyInstance, { config, database }) {
@@ -134,7 +134,9 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
         const value = reply.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      cache.store(cacheKey(request), { payload, headers, dependsOn: keys, expiresAt: nextChangeAt ?? Infinity }, fill.generation);
+      // Whichever comes first: the next scheduled publication, or the time the route said its answer ages out.
+      const expiresAt = Math.min(nextChangeAt ?? Infinity, reply.freshUntil ?? Infinity);
+      cache.store(cacheKey(request), { payload, headers, dependsOn: keys, expiresAt }, fill.generation);
       return payload;
     });
   },

@@ -16,6 +16,8 @@ export const PROBLEMS = {
   ARTICLE_NOT_FOUND: { status: 404, title: 'Article not found' },
   REVISION_NOT_FOUND: { status: 404, title: 'Revision not found' },
   TIMELINE_ENTRY_NOT_FOUND: { status: 404, title: 'Timeline entry not found' },
+  SITEMAPS_DISABLED: { status: 404, title: 'Sitemaps are off: SITE_URL is not set' },
+  SITEMAP_PAGE_NOT_FOUND: { status: 404, title: 'No such sitemap page' },
   TAG_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
   ARTICLE_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
   INVALID_TRANSITION: { status: 409, title: 'The article cannot make this status change' },

@@ -7,6 +7,12 @@ declare module 'fastify' {
   interface FastifyReply {
     /** The version of the single resource in this response; it becomes part of the ETag. */
     resourceVersion: number | null;
+    /**
+     * Local clock time at which this answer stops being right with no write at all (content that
+     * ages out of a time window); null when only writes and schedules change it. It shortens the
+     * public max-age and ends the response cache's copy.
+     */
+    freshUntil: number | null;
   }
 }
 
@@ -110,11 +116,16 @@ function isCacheableRead(request: FastifyRequest, reply: FastifyReply): boolean 
 
 export const cachingPlugin = fp<{ config: Config }>(
   async function caching(app: FastifyInstance, { config }) {
-    const publicCacheControl =
-      `public, max-age=${config.CACHE_MAX_AGE_SECONDS}, ` +
-      `stale-while-revalidate=${config.CACHE_STALE_WHILE_REVALIDATE_SECONDS}`;
+    const publicCacheControl = (freshUntil: number | null) => {
+      const secondsLeft = freshUntil === null ? Infinity : Math.max(0, Math.floor((freshUntil - Date.now()) / 1000));
+      return (
+        `public, max-age=${Math.min(config.CACHE_MAX_AGE_SECONDS, secondsLeft)}, ` +
+        `stale-while-revalidate=${config.CACHE_STALE_WHILE_REVALIDATE_SECONDS}`
+      );
+    };
 
     app.decorateReply('resourceVersion', null);
+    app.decorateReply('freshUntil', null);
 
     app.addHook('onSend', async (request, reply, payload) => {
       const writeAnswer = reply.resourceVersion !== null && (reply.statusCode === 200 || reply.statusCode === 201);
@@ -127,7 +138,7 @@ export const cachingPlugin = fp<{ config: Config }>(
 
       const anonymous = request.apiKey === null && request.routeOptions.config.access === 'public';
       if (!reply.hasHeader('cache-control')) {
-        reply.header('cache-control', anonymous ? publicCacheControl : 'private, no-cache');
+        reply.header('cache-control', anonymous ? publicCacheControl(reply.freshUntil) : 'private, no-cache');
       }
       addVary(reply, 'Authorization');
 

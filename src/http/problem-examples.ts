@@ -25,6 +25,8 @@ const OCCURRENCES: Partial<Record<ProblemCode, { detail: string; errors?: FieldE
   ARTICLE_NOT_FOUND: { detail: 'No article has the id or slug "kyiv-braces-for-winter".' },
   REVISION_NOT_FOUND: { detail: 'Article 3f2a9c1e-5b7d-4e8a-9c0f-1a2b3c4d5e6f has no version 7.' },
   TIMELINE_ENTRY_NOT_FOUND: { detail: 'No timeline entry has the id 7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f.' },
+  SITEMAPS_DISABLED: { detail: 'Sitemaps list pages of the news website, and SITE_URL does not say where it is.' },
+  SITEMAP_PAGE_NOT_FOUND: { detail: 'The article sitemaps have 3 pages; there is no page 7.' },
   TAG_SLUG_TAKEN: {
     detail: 'The slug "russia" is already used by another tag in locale en.',
     errors: [{ path: 'body.slug', message: 'already in use' }],
