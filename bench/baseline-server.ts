@@ -72,14 +72,24 @@ app.get('/feed.rss', async (_request, reply) => {
     id: row.id,
     title: row.title,
     link: `http://localhost/articles/${row.slug}`,
-    date: row.published_at,
+    published: row.published_at,
+    updated: row.published_at,
     summary: row.lead ?? undefined,
     contentHtml: (row.body as { text: string }[]).map((block) => `<p>${block.text}</p>`).join('\n'),
     authors: [],
   }));
   // The same XML writer as Lede's feeds, so the yardstick does the same rendering work.
   const selfLinks = { rss: 'http://localhost/feed.rss', atom: 'http://localhost/feed.atom', json: 'http://localhost/feed.json' };
-  const feed = { title: 'Latest articles', link: 'http://localhost/', selfLinks, language: 'en', updated: rows[0]?.published_at ?? new Date(0), items };
+  const feed = {
+    title: 'Latest articles',
+    description: 'The latest articles',
+    link: 'http://localhost/',
+    selfLinks,
+    language: 'en',
+    updated: rows[0]?.published_at ?? new Date(0),
+    publisher: 'Baseline',
+    items,
+  };
   return reply.type('application/rss+xml').send(renderFeed(feed, 'rss'));
 });
 

@@ -61,7 +61,7 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   htmlEntities: true, // so numeric character references are read too
   alwaysCreateTextNode: true,
-  isArray: (name) => ['item', 'entry', 'category', 'author'].includes(name),
+  isArray: (name) => ['item', 'entry', 'category', 'author', 'dc:creator'].includes(name),
 });
 
 type Node = { '#text'?: string; [attribute: `@_${string}`]: string | undefined };
@@ -109,7 +109,8 @@ t.test('RSS 2.0 article feeds', async (t) => {
       const description = text(item.description as Node);
       t.notMatch(description, /</, 'the lead is not markup in the description (HTML by convention)');
       t.equal(shownText(description), asXmlText(article.lead), 'the lead reads back as sent');
-      t.same(((item.author ?? []) as Node[]).map(text), [asXmlText(article.byline)], 'byline');
+      t.same(((item['dc:creator'] ?? []) as Node[]).map(text), [asXmlText(article.byline)], 'byline as dc:creator');
+      t.notOk(item.author, 'no byline in <author>, which RSS keeps for e-mail addresses');
       t.same(((item.category ?? []) as Node[]).map(text), article.tagIds.map((id) => asXmlText(tagNames.get(id)!)), 'categories');
       t.match(text(item.link as Node), /\/v1\/articles\//);
     }
