@@ -16,7 +16,7 @@ declare module 'fastify' {
 }
 
 /** Headers of a rendered response worth replaying; the rest (request id, CORS, limits) are per request. */
-const REPLAYED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'vary', 'content-language'];
+const REPLAYED_HEADERS = ['content-type', 'etag', 'last-modified', 'cache-control', 'surrogate-key', 'vary', 'content-language'];
 const BYTES_PER_MB = 1024 * 1024;
 
 function isCacheableRequest(request: FastifyRequest): boolean {

@@ -44,6 +44,58 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
   });
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = `(${MONTHS.join('|')})`;
+const TIME = '(\\d\\d):(\\d\\d):(\\d\\d)';
+/** The three forms RFC 9110 (5.6.7) has recipients accept, each as a whole field value. */
+const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d\\d) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC_850 = new RegExp(`^${LONG_DAY}, (\\d\\d)-${MONTH}-(\\d\\d) ${TIME} GMT$`);
+const ASCTIME = new RegExp(`^${DAY} ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
+
+function utc(year: number, month: string, day: number, hours: string, minutes: string, seconds: string): Date | null {
+  const monthIndex = MONTHS.indexOf(month);
+  const time = Date.UTC(year, monthIndex, day, Number(hours), Number(minutes), Number(seconds));
+  const date = new Date(time);
+  // Date.UTC rolls 31 Feb over into March: such a date is not one.
+  const exact = date.getUTCDate() === day && date.getUTCMonth() === monthIndex && Number(hours) < 24 && Number(minutes) < 60 && Number(seconds) < 61;
+  return exact ? date : null;
+}
+
+/**
+ * An HTTP-date, or null. Date.parse is not used: it takes ISO and local-time forms no client
+ * sends, and reads asctime (which has no zone) as local time, where HTTP means GMT.
+ */
+export function httpDate(value: string): Date | null {
+  const text = value.trim();
+  let match = IMF_FIXDATE.exec(text);
+  if (match) return utc(Number(match[3]), match[2]!, Number(match[1]), match[4]!, match[5]!, match[6]!);
+  match = RFC_850.exec(text);
+  if (match) {
+    // Two-digit years more than 50 years ahead are in the past century (RFC 9110).
+    const twoDigits = Number(match[3]);
+    const thisYear = new Date().getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + twoDigits;
+    if (year > thisYear + 50) year -= 100;
+    return utc(year, match[2]!, Number(match[1]), match[4]!, match[5]!, match[6]!);
+  }
+  match = ASCTIME.exec(text);
+  if (match) return utc(Number(match[6]), match[1]!, Number(match[2]!.trim()), match[3]!, match[4]!, match[5]!);
+  return null;
+}
+
+/**
+ * Whether a response last modified at `lastModified` is newer than the client's copy dated by
+ * If-Modified-Since: compared to the second, the precision of the header. A header that is not
+ * an HTTP-date asks for the whole answer (RFC 9110 13.1.3: it is ignored).
+ */
+export function modifiedSince(ifModifiedSince: string, lastModified: Date): boolean {
+  const since = httpDate(ifModifiedSince);
+  if (since === null) return true;
+  return Math.floor(lastModified.getTime() / 1000) > Math.floor(since.getTime() / 1000);
+}
+
 /** Versions named by an If-Match header; tags not made by Lede simply name none. */
 export function versionsInIfMatch(header: string): number[] {
   const versions: number[] = [];
@@ -110,6 +162,18 @@ function addVary(reply: FastifyReply, field: string): void {
   reply.header('vary', fields.join(', '));
 }
 
+/**
+ * An answer carrying Last-Modified (the feeds) is current for a client whose If-Modified-Since is
+ * as new. That header counts only without If-None-Match, the exact validator (RFC 9110 13.2.2).
+ */
+function unchangedSince(request: FastifyRequest, reply: FastifyReply): boolean {
+  const since = request.headers['if-modified-since'];
+  const lastModified = reply.getHeader('last-modified');
+  if (request.headers['if-none-match'] !== undefined || since === undefined || lastModified === undefined) return false;
+  const date = httpDate(String(lastModified));
+  return date !== null && !modifiedSince(since, date);
+}
+
 function isCacheableRead(request: FastifyRequest, reply: FastifyReply): boolean {
   return (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode === 200;
 }
@@ -142,7 +206,7 @@ export const cachingPlugin = fp<{ config: Config }>(
       }
       addVary(reply, 'Authorization');
 
-      if (noneMatch(request.headers['if-none-match'], String(reply.getHeader('etag')))) {
+      if (noneMatch(request.headers['if-none-match'], String(reply.getHeader('etag'))) || unchangedSince(request, reply)) {
         reply.code(304);
         reply.removeHeader('content-type');
         reply.removeHeader('content-length');

@@ -1,20 +1,42 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { setSurrogateKeys } from '../../http/caching.js';
 import { Slug } from '../../http/common.schemas.js';
-import { problemResponses } from '../../http/openapi.js';
 import { LocaleFilter } from '../../lib/locale.js';
-import { FEED_CONTENT_TYPES, FEED_FORMATS } from './feed-formats.js';
+import { FEED_CONTENT_TYPES, FEED_FORMATS, type FeedFormat } from './feed-formats.js';
 import { FeedDocument } from './feeds.schemas.js';
-import { FEED_SIZE, feedsService } from './feeds.service.js';
+import { FEED_SIZE, feedsService, type RenderedFeed } from './feeds.service.js';
 
 const OPENAPI_TAG = 'Feeds';
 const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ description: 'rss (RSS 2.0), atom (Atom 1.0) or json (JSON Feed 1.1)' }) });
 const PRODUCES = Object.values(FEED_CONTENT_TYPES).map((type) => type.split(';')[0]!);
 
+const LAST_MODIFIED = {
+  'Last-Modified': {
+    type: 'string',
+    description:
+      'When what the feed shows last changed, to the second; it also moves when something leaves the feed (an ' +
+      'unpublish, a delete). Send it back as If-Modified-Since to revalidate.',
+    example: 'Tue, 14 Nov 2023 22:13:20 GMT',
+  },
+};
+/** Each answer carries Last-Modified, which If-Modified-Since is compared with (the caching layer answers 304). */
+const FeedResponse = FeedDocument.meta({ headers: LAST_MODIFIED });
+const FeedNotModified = z.null().meta({
+  description:
+    'Not modified: your copy is current, by If-None-Match (which takes precedence) or else If-Modified-Since compared to the second',
+  headers: LAST_MODIFIED,
+});
+
+/** The headers a rendered feed sends; the caching layer adds ETag and answers 304s. */
+function sendFeed(reply: FastifyReply, format: FeedFormat, feed: RenderedFeed) {
+  if (feed.lastModified) reply.header('last-modified', feed.lastModified.toUTCString());
+  return reply.type(FEED_CONTENT_TYPES[format]).serializer((payload: unknown) => payload as string).send(feed.body);
+}
+
 export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL, urls: app.siteUrls });
-  const asIs = (payload: unknown) => payload as string;
+  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL, urls: app.siteUrls, newsroom: app.config.NEWSROOM_NAME });
 
   app.get('/feeds/articles.:format', {
     config: { access: 'public' },
@@ -31,13 +53,13 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
         section: Slug.optional().meta({ description: 'Section slug: the articles of that section only' }),
       }),
       produces: PRODUCES,
-      response: { 200: FeedDocument, ...problemResponses(304) },
+      response: { 200: FeedResponse, 304: FeedNotModified },
     },
     handler: async (request, reply) => {
-      const { body, ids } = await feeds.articles(request.params.format, request.query);
+      const feed = await feeds.articles(request.params.format, request.query);
       // Tag names show as categories and in a tag feed's title.
-      setSurrogateKeys(reply, ['articles', 'feeds', 'tags', ...ids.map((id) => `article:${id}`)]);
-      return reply.type(FEED_CONTENT_TYPES[request.params.format]).serializer(asIs).send(body);
+      setSurrogateKeys(reply, ['articles', 'feeds', 'tags', ...feed.ids.map((id) => `article:${id}`)]);
+      return sendFeed(reply, request.params.format, feed);
     },
   });
 
@@ -51,12 +73,12 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       params: FeedParams,
       querystring: z.object({ locale: LocaleFilter }),
       produces: PRODUCES,
-      response: { 200: FeedDocument, ...problemResponses(304) },
+      response: { 200: FeedResponse, 304: FeedNotModified },
     },
     handler: async (request, reply) => {
-      const { body } = await feeds.timeline(request.params.format, request.query);
+      const feed = await feeds.timeline(request.params.format, request.query);
       setSurrogateKeys(reply, ['timeline', 'feeds']);
-      return reply.type(FEED_CONTENT_TYPES[request.params.format]).serializer(asIs).send(body);
+      return sendFeed(reply, request.params.format, feed);
     },
   });
 };

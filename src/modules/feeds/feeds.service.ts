@@ -1,21 +1,30 @@
 import type { Database } from '../../db/database.js';
+import type { SiteUrls } from '../../lib/site-urls.js';
 import { latestWithHtml } from '../articles/articles.read.js';
 import { ANONYMOUS } from '../articles/visibility.js';
 import * as timelineRepo from '../timeline/timeline.repository.js';
-import { entryWire } from '../timeline/timeline.service.js';
-import type { SiteUrls } from '../../lib/site-urls.js';
-import { type FeedDocument, type FeedFormat, type FeedItem, renderFeed } from './feed-formats.js';
+import { type FeedDocument, type FeedFormat, renderFeed } from './feed-formats.js';
+import { articleItem, newestChange, timelineItem } from './feed-items.js';
+import { feedLastModified } from './last-modified.js';
 
 export const FEED_SIZE = 50;
 
 export interface FeedSettings {
   baseUrl: string;
   urls: SiteUrls;
+  /** NEWSROOM_NAME: in every feed's title, and the feed's author. */
+  newsroom: string;
 }
 
-function articleUrl(baseUrl: string, slug: string, locale: string): string {
-  return `${baseUrl}/v1/articles/${slug}?locale=${encodeURIComponent(locale)}`;
+/** A rendered feed and what it says about itself for HTTP. */
+export interface RenderedFeed {
+  body: string;
+  ids: string[];
+  /** Null only while the database holds nothing a feed could show. */
+  lastModified: Date | null;
 }
+
+const EPOCH = new Date(0);
 
 function selfLinks(baseUrl: string, name: string, query: string) {
   const suffix = query ? `?${query}` : '';
@@ -36,63 +45,66 @@ function languageOf(locale: string | undefined, items: { locale: string }[]): st
   return locales.size === 1 ? [...locales][0] : undefined;
 }
 
+type ArticleRows = Awaited<ReturnType<typeof latestWithHtml>>;
+
+/**
+ * What a feed of articles is about: its name's end, its description, and its page. A tag is named
+ * by its name and its page found from the articles carrying it; an empty tag feed keeps the slug.
+ */
+function articlesScope(filters: { tag?: string; section?: string }, articles: ArticleRows, urls: SiteUrls) {
+  if (filters.tag) {
+    const carrier = articles.find((article) => article.tags.some((tag) => tag.slug === filters.tag));
+    const tag = carrier?.tags.find((candidate) => candidate.slug === filters.tag);
+    const name = tag?.name ?? filters.tag;
+    const page = tag && carrier ? urls.tag({ id: tag.id, slug: tag.slug, locale: carrier.locale }) : null;
+    return { suffix: ` tagged ${name}`, description: `articles tagged ${name}`, page: page ?? urls.home };
+  }
+  if (filters.section) return { suffix: ` in ${filters.section}`, description: `articles in ${filters.section}`, page: urls.home };
+  return { suffix: '', description: 'articles', page: urls.home };
+}
+
 export function feedsService(db: Database, settings: FeedSettings) {
+  const { baseUrl, urls, newsroom } = settings;
   return {
     /** The latest live articles, overall or for one tag or section. */
-    async articles(format: FeedFormat, filters: { locale?: string; tag?: string; section?: string }) {
+    async articles(format: FeedFormat, filters: { locale?: string; tag?: string; section?: string }): Promise<RenderedFeed> {
+      // Dated before the content is read: a change landing in between makes the date older than
+      // the feed (the next request gets the feed again), never newer than it (a stale 304).
+      const lastModified = await feedLastModified(db, 'articles');
       const articles = await latestWithHtml(db, { ...filters, limit: FEED_SIZE });
-      const scope = filters.tag ? ` tagged ${filters.tag}` : filters.section ? ` in ${filters.section}` : '';
-      const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1])));
-      const links = selfLinks(settings.baseUrl, 'articles', query.toString());
-      const items = articles.map(
-        (article): FeedItem => ({
-          id: `urn:uuid:${article.id}`,
-          title: article.title,
-          link: articleUrl(settings.baseUrl, article.slug, article.locale),
-          date: article.publishedAt ?? article.createdAt,
-          summary: article.lead ?? undefined,
-          contentHtml: article.html,
-          authors: article.byline ? [article.byline] : [],
-          categories: article.tags.map((tag) => ({ label: tag.name, term: tag.slug })),
-        }),
-      );
+      const scope = articlesScope(filters, articles, urls);
+      const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1]))).toString();
+      const items = articles.map((article) => articleItem(article, urls));
       const feed: FeedDocument = {
-        title: `Latest articles${scope}`,
-        link: `${settings.baseUrl}/v1/articles?${query}`,
-        selfLinks: links,
+        title: `${newsroom} — Latest articles${scope.suffix}`,
+        description: `The latest ${scope.description} from ${newsroom}`,
+        link: scope.page ?? `${baseUrl}/v1/articles${query ? `?${query}` : ''}`,
+        selfLinks: selfLinks(baseUrl, 'articles', query),
         language: languageOf(filters.locale, articles),
-        updated: articles[0]?.publishedAt ?? new Date(0),
+        updated: newestChange(items, lastModified ?? EPOCH),
+        publisher: newsroom,
         items,
       };
-      return { body: renderFeed(feed, format), ids: articles.map((article) => article.id) };
+      return { body: renderFeed(feed, format), ids: articles.map((article) => article.id), lastModified };
     },
 
-    /** The latest-news timeline as a feed: each entry links to its article, its url, or itself. */
-    async timeline(format: FeedFormat, filters: { locale?: string }) {
+    /** The latest-news timeline as a feed: each entry links to its own url or its article's page. */
+    async timeline(format: FeedFormat, filters: { locale?: string }): Promise<RenderedFeed> {
+      const lastModified = await feedLastModified(db, 'timeline');
       const entries = await timelineRepo.listEntries(db, { viewer: ANONYMOUS, locale: filters.locale, limit: FEED_SIZE });
       const query = filters.locale ? `locale=${encodeURIComponent(filters.locale)}` : '';
-      const links = selfLinks(settings.baseUrl, 'timeline', query);
-      const items = entries.map((entry) => entryWire(entry, settings.urls)).map((entry): FeedItem => {
-        const link = entry.article
-          ? articleUrl(settings.baseUrl, entry.article.slug, entry.locale)
-          : (entry.url ?? `${settings.baseUrl}/v1/timeline/${entry.id}`);
-        return {
-          id: `urn:uuid:${entry.id}`,
-          title: entry.label ? `${entry.label.toUpperCase()}: ${entry.title}` : entry.title,
-          link,
-          date: new Date(entry.occurredAt),
-          authors: [],
-        };
-      });
+      const items = entries.map((entry) => timelineItem(entry, urls, baseUrl));
       const feed: FeedDocument = {
-        title: 'Latest news',
-        link: `${settings.baseUrl}/v1/timeline${query ? `?${query}` : ''}`,
-        selfLinks: links,
+        title: `${newsroom} — Latest news`,
+        description: `The latest-news timeline of ${newsroom}`,
+        link: urls.home ?? `${baseUrl}/v1/timeline${query ? `?${query}` : ''}`,
+        selfLinks: selfLinks(baseUrl, 'timeline', query),
         language: languageOf(filters.locale, entries),
-        updated: entries[0]?.occurredAt ?? new Date(0),
+        updated: newestChange(items, lastModified ?? EPOCH),
+        publisher: newsroom,
         items,
       };
-      return { body: renderFeed(feed, format), ids: entries.map((entry) => entry.id) };
+      return { body: renderFeed(feed, format), ids: entries.map((entry) => entry.id), lastModified };
     },
   };
 }

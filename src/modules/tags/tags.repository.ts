@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, isNull, like, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
+import { deletionMarks } from '../../db/schema/deletions.js';
 import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { escapeLike } from '../../lib/like.js';
@@ -107,7 +108,13 @@ export async function deleteTagIfVersion(db: Database, id: string, versions: num
     .delete(tags)
     .where(and(eq(tags.id, id), inArray(tags.version, versions)))
     .returning({ id: tags.id });
-  return deleted.length > 0;
+  if (deleted.length === 0) return false;
+  // Gone rows date nothing: the mark is what moves the feeds' Last-Modified past this delete.
+  await db
+    .insert(deletionMarks)
+    .values({ kind: 'tag', deletedAt: sql`now()` })
+    .onConflictDoUpdate({ target: deletionMarks.kind, set: { deletedAt: sql`now()` } });
+  return true;
 }
 
 export async function tagExists(db: Database, id: string): Promise<boolean> {

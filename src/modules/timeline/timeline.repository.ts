@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { type Bind, inline, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
+import { deletionMarks } from '../../db/schema/deletions.js';
 import { articles } from '../../db/schema/articles.js';
 import { timelineEntries } from '../../db/schema/timeline.js';
 import { allTagsCondition, tagFilterValues, tagsShape } from '../articles/tag-filter.js';
@@ -188,7 +189,13 @@ export async function deleteEntryIfVersion(db: Database, id: string, versions: n
     .delete(timelineEntries)
     .where(and(eq(timelineEntries.id, id), inArray(timelineEntries.version, versions)))
     .returning({ id: timelineEntries.id });
-  return deleted.length > 0;
+  if (deleted.length === 0) return false;
+  // Gone rows date nothing: the mark is what moves the feeds' Last-Modified past this delete.
+  await db
+    .insert(deletionMarks)
+    .values({ kind: 'timeline_entry', deletedAt: sql`now()` })
+    .onConflictDoUpdate({ target: deletionMarks.kind, set: { deletedAt: sql`now()` } });
+  return true;
 }
 
 export async function entryExists(db: Database, id: string): Promise<boolean> {
