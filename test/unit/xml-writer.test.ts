@@ -75,7 +75,7 @@ t.test('any string reads back as itself less the characters XML cannot carry', a
 t.test('the writer nests, escapes attributes and refuses an unfinished document', async (t) => {
   const document = new XmlWriter()
     .start('feed', { xmlns: 'http://www.w3.org/2005/Atom', skipped: undefined })
-    .text('title', 'C<C++ & "more"', { type: 'text' })
+    .text('title', 'C<C++ & "more" -> ]]> x', { type: 'text' })
     .empty('category', { label: 'C<C++\tand\nmore', term: 'c-c' })
     .text('empty', '')
     .end()
@@ -86,7 +86,8 @@ t.test('the writer nests, escapes attributes and refuses an unfinished document'
     [
       '<?xml version="1.0" encoding="utf-8"?>',
       '<feed xmlns="http://www.w3.org/2005/Atom">',
-      '    <title type="text">C&lt;C++ &amp; &quot;more&quot;</title>',
+      // Between tags quotes stay as they are, and `>` is escaped only where it closes `]]>`.
+      '    <title type="text">C&lt;C++ &amp; "more" -> ]]&gt; x</title>',
       '    <category label="C&lt;C++&#9;and&#10;more" term="c-c"/>',
       '    <empty></empty>',
       '</feed>',
