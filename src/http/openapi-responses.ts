@@ -70,6 +70,11 @@ export const RESPONSE_HEADERS = {
     required: true,
     schema: { type: 'string', maxLength: 1500, example: 'tag:5d0c1c1e-6f2a-4c59-9a57-3b7e2f0a8d11' },
   },
+  'Last-Modified': {
+    description: 'When what the answer shows last changed (an HTTP date, to the second). Send it as If-Modified-Since to revalidate.',
+    required: true,
+    schema: { type: 'string', example: 'Fri, 22 Nov 2024 18:00:00 GMT' },
+  },
   'X-Cache': {
     description: 'Anonymous reads: `hit` when answered from the response cache, `miss` when rendered. Absent with RESPONSE_CACHE_MB=0.',
     required: false,
