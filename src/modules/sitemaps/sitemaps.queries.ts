@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { articles } from '../../db/schema/articles.js';
 import { liveCondition } from '../articles/visibility.js';
@@ -66,23 +66,28 @@ export interface PageRow {
 
 /**
  * One page of every live article, oldest publication first: an article's page number only moves
- * when an older one is unpublished or deleted, so the early pages stay as they are. The offset is
- * walked in an index-only subquery (ids only); only the page's own rows are read from the table.
+ * when an older one is unpublished or deleted, so the early pages stay as they are.
+ *
+ * Two statements, each with one plain plan: the page's first row is found by counting off the
+ * offset in the index alone (an index-only scan), then the page is the index range from that row
+ * on, so only its own rows are read from the table. As one statement the planner could rerun the
+ * offset scan for every row of the page.
  */
 export async function articlesPage(db: Database, page: number, pageSize = ARTICLES_PAGE_SIZE): Promise<PageRow[]> {
-  const ids = db
-    .select({ id: articles.id })
+  const [first] = await db
+    .select({ publishedAt: articles.publishedAt, id: articles.id })
     .from(articles)
     .where(liveCondition())
     .orderBy(asc(articles.publishedAt), asc(articles.id))
     .offset((page - 1) * pageSize)
-    .limit(pageSize)
-    .as('page_ids');
+    .limit(1);
+  if (!first) return [];
   const rows = await db
     .select({ ...urlColumns, updatedAt: articles.updatedAt })
-    .from(ids)
-    .innerJoin(articles, eq(articles.id, ids.id))
-    .orderBy(asc(articles.publishedAt), asc(articles.id));
+    .from(articles)
+    .where(and(liveCondition(), sql`(${articles.publishedAt}, ${articles.id}) >= (${first.publishedAt!.toISOString()}::timestamptz, ${first.id}::uuid)`))
+    .orderBy(asc(articles.publishedAt), asc(articles.id))
+    .limit(pageSize);
   return rows as PageRow[];
 }
 
