@@ -7,9 +7,13 @@ import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { renderFeed } from '../src/modules/feeds/feed-formats.js';
+import { imageType } from '../src/modules/feeds/feed-model.js';
+import { XmlWriter } from '../src/modules/feeds/xml-writer.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const app = Fastify({ logger: false });
+/** Where feed items link, as Lede's do with SITE_URL set. */
+const SITE = 'https://news.example';
 
 const SUMMARY = `id, slug, locale, status, title, lead, label, section, byline, cover_image, published_at, created_at, updated_at, version`;
 const LIVE = `deleted_at is null and status in ('published', 'scheduled') and published_at <= now()`;
@@ -66,31 +70,53 @@ app.get<{ Querystring: { limit?: string; beforeTime?: string; beforeId?: string 
   return { data: rows, nextCursor: null };
 });
 
+/** The same feed as Lede's RSS, from one statement (tags aggregated in SQL) and the same writer. */
 app.get('/feed.rss', async (_request, reply) => {
-  const { rows } = await pool.query(`select id, slug, title, lead, body, published_at from articles where ${LIVE} order by published_at desc, id desc limit 50`);
+  const { rows } = await pool.query(
+    `select a.id, a.slug, a.title, a.lead, a.body, a.byline, a.cover_image, a.published_at, a.updated_at,
+       coalesce((select json_agg(json_build_object('slug', t.slug, 'name', t.name) order by at.position)
+         from article_tags at join tags t on t.id = at.tag_id where at.article_id = a.id), '[]') as tags
+     from articles a where ${LIVE} order by published_at desc, id desc limit 50`,
+  );
   const items = rows.map((row) => ({
-    id: row.id,
+    id: `urn:uuid:${row.id}`,
     title: row.title,
-    link: `http://localhost/articles/${row.slug}`,
+    link: `${SITE}/articles/${row.slug}`,
     published: row.published_at,
-    updated: row.published_at,
+    updated: row.updated_at > row.published_at ? row.updated_at : row.published_at,
     summary: row.lead ?? undefined,
     contentHtml: (row.body as { text: string }[]).map((block) => `<p>${block.text}</p>`).join('\n'),
-    authors: [],
+    authors: row.byline ? [row.byline] : [],
+    categories: (row.tags as { slug: string; name: string }[]).map((tag) => ({ label: tag.name, term: tag.slug })),
+    image: row.cover_image ? { url: row.cover_image.url, type: imageType(row.cover_image.url), alt: row.cover_image.alt } : undefined,
   }));
   // The same XML writer as Lede's feeds, so the yardstick does the same rendering work.
   const selfLinks = { rss: 'http://localhost/feed.rss', atom: 'http://localhost/feed.atom', json: 'http://localhost/feed.json' };
   const feed = {
-    title: 'Latest articles',
+    title: 'Baseline — Latest articles',
     description: 'The latest articles',
-    link: 'http://localhost/',
+    link: `${SITE}/`,
     selfLinks,
     language: 'en',
-    updated: rows[0]?.published_at ?? new Date(0),
+    updated: items.reduce((newest: Date, item) => (item.updated > newest ? item.updated : newest), new Date(0)),
     publisher: 'Baseline',
     items,
   };
   return reply.type('application/rss+xml').send(renderFeed(feed, 'rss'));
+});
+
+/** The sitemap index: one aggregate over the live articles, 50,000 a page, as Lede's. */
+app.get('/sitemap-index.xml', async (_request, reply) => {
+  const { rows } = await pool.query(
+    `select page, max(greatest(updated_at, published_at)) as lastmod from (
+       select updated_at, published_at, (row_number() over (order by published_at, id) - 1) / 50000 + 1 as page
+       from articles where ${LIVE}) pages group by page order by page`,
+  );
+  const xml = new XmlWriter().start('sitemapindex', { xmlns: 'http://www.sitemaps.org/schemas/sitemap/0.9' });
+  for (const row of rows) {
+    xml.start('sitemap').text('loc', `http://localhost/sitemap-${row.page}.xml`).text('lastmod', (row.lastmod as Date).toISOString()).end();
+  }
+  return reply.type('application/xml').send(xml.end().toString());
 });
 
 app.post<{ Body: { title: string } }>('/articles', async (request, reply) => {

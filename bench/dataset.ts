@@ -8,7 +8,8 @@ export interface DatasetSize {
 
 /**
  * Fills a migrated database with generated content, all in server-side SQL (generate_series), so
- * even 1,000,000 timeline entries load in seconds. Bodies are ~3 KB of paragraphs.
+ * even 1,000,000 timeline entries load in seconds. Bodies are ~3 KB of paragraphs; every article has
+ * a byline and a cover image, which feeds carry.
  */
 export async function generateDataset(connectionString: string, size: DatasetSize): Promise<void> {
   const client = new pg.Client({ connectionString });
@@ -16,13 +17,15 @@ export async function generateDataset(connectionString: string, size: DatasetSiz
   try {
     await client.query(`insert into tags (slug, name, locale) select 'tag-' || g, 'Tag ' || g, 'en' from generate_series(1, $1) g`, [size.tags]);
     await client.query(
-      `insert into articles (locale, slug, status, title, lead, body, section, published_at, created_at, updated_at, search)
+      `insert into articles (locale, slug, status, title, lead, body, section, byline, cover_image, published_at, created_at, updated_at, search)
        select 'en', 'article-' || g, 'published',
          'Article ' || g || ' from ' || (array['Kyiv', 'Dnipro', 'Kharkiv', 'Odesa'])[1 + g % 4],
          'The lead of article ' || g,
          (select jsonb_agg(jsonb_build_object('type', 'paragraph', 'text', repeat('Reporting from the front line continues. ', 12)))
             from generate_series(1, 6)),
          'news',
+         'Staff reporter ' || (g % 40),
+         jsonb_build_object('url', 'https://cdn.example/images/article-' || g || '.jpg', 'alt', 'Photo for article ' || g),
          timestamptz '2020-01-01' + g * interval '7 minutes',
          timestamptz '2020-01-01' + g * interval '7 minutes',
          timestamptz '2020-01-01' + g * interval '7 minutes',

@@ -116,7 +116,15 @@ async function main(): Promise<void> {
   const deepTime = (deep.rows[0].occurred_at as Date).toISOString();
   const deepId = deep.rows[0].id as string;
 
-  const env = { DATABASE_URL: url, LOG_LEVEL: 'warn', DEMO_CONTENT: 'false', RATE_LIMIT_MAX: '1000000000', DATABASE_POOL_MAX: '10' };
+  const env = {
+    DATABASE_URL: url,
+    LOG_LEVEL: 'warn',
+    DEMO_CONTENT: 'false',
+    RATE_LIMIT_MAX: '1000000000',
+    DATABASE_POOL_MAX: '10',
+    // Feeds link to the website's pages and the sitemaps exist, as in a newsroom's production.
+    SITE_URL: 'https://news.example',
+  };
   // Lede twice: without its response cache (held to the baseline) and with it (hot reads).
   const lede = await startServer('lede', 'src/server.ts', 3201, { ...env, RESPONSE_CACHE_MB: '0' }, '/healthz');
   const cachedLede = await startServer('lede (cached)', 'src/server.ts', 3203, env, '/healthz');
@@ -154,6 +162,8 @@ async function main(): Promise<void> {
     },
     { name: 'timeline first page (cached)', cached: true, lede: [{ path: '/v1/timeline?limit=20' }], baseline: [{ path: '/timeline?limit=20' }] },
     { name: 'article list (cached)', cached: true, lede: [{ path: '/v1/articles?limit=20' }], baseline: [{ path: '/articles?limit=20' }] },
+    { name: 'RSS feed (cached)', cached: true, lede: [{ path: '/v1/feeds/articles.rss' }], baseline: [{ path: '/feed.rss' }] },
+    { name: 'sitemap index (cached)', cached: true, lede: [{ path: '/v1/sitemaps/index.xml' }], baseline: [{ path: '/sitemap-index.xml' }] },
     {
       name: 'create + publish',
       connections: WRITE_CONNECTIONS,

@@ -11,7 +11,7 @@ import { apiOperations, problemShapeError, stateDifference, tableState } from '.
 
 // Rate limiting and the failed-authentication limit (when configured) must not turn an access answer
 // into a 429 halfway through.
-const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000', AUTH_FAILURE_LIMIT: '0' } });
+const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000', AUTH_FAILURE_LIMIT: '0', SITE_URL: 'https://news.example' } });
 const operations = await apiOperations(app);
 
 type Role = 'anonymous' | 'reader' | 'editor' | 'admin' | 'revoked';
@@ -192,6 +192,9 @@ const TABLE: Record<string, Row> = {
 
   articlesFeed: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/feeds/articles.atom' }) },
   timelineFeed: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/feeds/timeline.rss' }) },
+  newsSitemap: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/news.xml' }) },
+  sitemapIndex: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/index.xml' }) },
+  articlesSitemap: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/articles-1.xml' }) },
 };
 
 function expected(row: Row, role: Role): { status: number; code?: string } {

@@ -19,7 +19,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 8);
 
 // Rate limiting and the failed-authentication limit (when configured) must not turn a validation answer
 // into a 429 halfway through.
-const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000', AUTH_FAILURE_LIMIT: '0' } });
+const { app, database, authAs } = await buildTestApp(t, { env: { RATE_LIMIT_MAX: '1000000', AUTH_FAILURE_LIMIT: '0', SITE_URL: 'https://news.example' } });
 const db = database.db;
 const editor = await authAs('editor', 'fuzz editor');
 const asEditor = { authorization: editor.authorization };
@@ -69,6 +69,7 @@ function validPathValues(op: ApiOperation): Record<string, string> {
   if (op.path.startsWith('/v1/articles/')) return { id: article.id, idOrSlug: article.id, version: '1' };
   if (op.path.startsWith('/v1/timeline/')) return { id: entry.id };
   if (op.path.startsWith('/v1/feeds/')) return { format: 'json' };
+  if (op.path.startsWith('/v1/sitemaps/')) return { page: '1' };
   if (op.pathParams.length === 0) return {};
   throw new Error(`${op.label}: the fuzz test has no valid path values for it yet; add them`);
 }
