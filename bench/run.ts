@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--articles N] [--timeline N] [--duration S]`
+ * `npm run bench [-- --quick] [--articles N] [--timeline N] [--duration S] [--only TEXT]`
+ * (`--only`: just the endpoints whose name contains TEXT, printed and not written to latest.json)
  * Generates a dataset in PostgreSQL, starts Lede and the hand-written baseline on it, drives both
  * in alternation with autocannon, prints a table and writes bench/results/latest.json.
  */
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     timeline: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
 
   const rows = [];
   try {
-    for (const endpoint of endpoints) {
+    for (const endpoint of endpoints.filter((candidate) => !values.only || candidate.name.includes(values.only))) {
       const conns = endpoint.connections ?? connections;
       const perOp = endpoint.perOperation ?? 1;
       const target = endpoint.cached ? cachedLede : lede;
@@ -231,9 +233,10 @@ async function main(): Promise<void> {
       peakRssMb: peak,
       rows,
     };
-    writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
+    if (!values.only) writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(
-      `peak RSS: lede ${peak.lede} MB, lede (cached) ${peak.ledeCached} MB, baseline ${peak.baseline} MB\nwrote bench/results/latest.json\n`,
+      `peak RSS: lede ${peak.lede} MB, lede (cached) ${peak.ledeCached} MB, baseline ${peak.baseline} MB\n` +
+        `${values.only ? 'a partial run: bench/results/latest.json left as it was' : 'wrote bench/results/latest.json'}\n`,
     );
   }
 }

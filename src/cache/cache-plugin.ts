@@ -34,7 +34,7 @@ function cacheKey(request: FastifyRequest): string {
   return withKnownParams(request.url, knownQueryParams(request.routeOptions.schema?.querystring));
 }
 
-function replay(reply: FastifyReply, headers: Record<string, string>, payload: string): FastifyReply {
+function replay(reply: FastifyReply, headers: Record<string, string>, payload: string | Buffer): FastifyReply {
   for (const [name, value] of Object.entries(headers)) reply.header(name, value);
   return reply.header('x-cache', 'hit').send(payload);
 }
@@ -120,7 +120,7 @@ export const responseCachePlugin = fp<{ config: Config; database: DatabaseHandle
       const fill = request.cacheFill;
       if (!fill) return payload;
       reply.header('x-cache', 'miss');
-      if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+      if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
       const keys = String(reply.getHeader('surrogate-key') ?? '').split(' ').filter(Boolean);
       // A response that names nothing it depends on (a probe, the API document) is never kept.
       if (keys.length === 0) return payload;

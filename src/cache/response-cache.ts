@@ -1,6 +1,7 @@
 /** A rendered anonymous response, replayed as it was first sent. */
 export interface CachedResponse {
-  payload: string;
+  /** As the route sent it: JSON text, or bytes a route encoded itself (feeds). */
+  payload: string | Buffer;
   headers: Record<string, string>;
   /** The content keys it shows (its Surrogate-Key names); a write naming one of them evicts it. */
   dependsOn: string[];
@@ -103,7 +104,8 @@ export class ResponseCache {
   }
 }
 
-/** Approximate memory held: the payload and URL (UTF-16 in memory) and a little per header. */
+/** Approximate memory held: the payload (bytes, or UTF-16 text) and URL, and a little per header. */
 function entryCost(url: string, entry: CachedResponse): number {
-  return 2 * (entry.payload.length + url.length) + 64 * (Object.keys(entry.headers).length + entry.dependsOn.length);
+  const payloadBytes = typeof entry.payload === 'string' ? 2 * entry.payload.length : entry.payload.byteLength;
+  return payloadBytes + 2 * url.length + 64 * (Object.keys(entry.headers).length + entry.dependsOn.length);
 }

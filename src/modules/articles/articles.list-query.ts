@@ -1,4 +1,5 @@
 import { and, desc, sql, type SQL } from 'drizzle-orm';
+import { contentClockMs } from '../../db/content-clock.js';
 import type { Database } from '../../db/database.js';
 import { type Bind, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
 import { articles, articleTags, type ArticleStatus } from '../../db/schema/articles.js';
@@ -24,13 +25,25 @@ export interface ListOptions {
   publishedAfter?: Date;
   publishedBefore?: Date;
   limit: number;
-  /** Feeds need the body; list pages do not. */
+  /**
+   * Feeds need the body, and the content clock (their Last-Modified) read in the same statement,
+   * so it dates exactly the rows returned; list pages need neither.
+   */
   includeBody?: boolean;
   /** Sort key of the last row seen: [rank (only with q), sortAt, id]. */
   after?: { rank?: string; sortAt: Date; id: string };
 }
 
-export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & { sortAt: Date; rank: string | null; body?: Block[]; tags: TagRef[] };
+export type ArticleListRow = Omit<ArticleRow, 'body' | 'sources'> & {
+  sortAt: Date;
+  rank: string | null;
+  body?: Block[];
+  tags: TagRef[];
+  /** With includeBody: the content clock (src/db/content-clock.ts), the same on every row. */
+  clockMs?: string | number | null;
+};
+
+const feedColumns = () => ({ body: articles.body, clockMs: contentClockMs('articles') });
 
 function listQuery(db: Database, options: ListOptions, bind: Bind) {
   const { body: _body, sources: _sources, ...summaryColumns } = articleColumns;
@@ -66,7 +79,7 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
   }
   const order = search ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
   return db
-    .select({ ...summaryColumns, ...(options.includeBody ? { body: articles.body } : {}), sortAt, rank, tags: tagsJson })
+    .select({ ...summaryColumns, ...(options.includeBody ? feedColumns() : {}), sortAt, rank, tags: tagsJson })
     .from(articles)
     .where(and(...conditions))
     .orderBy(...order)
@@ -118,7 +131,7 @@ function tagLinksQuery(db: Database, options: ListOptions, bind: Bind) {
   return db
     .select({
       ...summaryColumns,
-      ...(options.includeBody ? { body: articles.body } : {}),
+      ...(options.includeBody ? feedColumns() : {}),
       sortAt: sql<Date>`${articles.publishedAt}`.mapWith(articles.publishedAt),
       rank: sql<null>`null`,
       tags: tagsJson,

@@ -32,7 +32,9 @@ const FeedNotModified = z.null().meta({
 /** The headers a rendered feed sends; the caching layer adds ETag and answers 304s. */
 function sendFeed(reply: FastifyReply, format: FeedFormat, feed: RenderedFeed) {
   if (feed.lastModified) reply.header('last-modified', feed.lastModified.toUTCString());
-  return reply.type(FEED_CONTENT_TYPES[format]).serializer((payload: unknown) => payload as string).send(feed.body);
+  // Encoded once here: the ETag hash, Content-Length and the socket then take the bytes as they are
+  // (a large string with one non-Latin-1 character would otherwise be re-encoded at each step).
+  return reply.type(FEED_CONTENT_TYPES[format]).send(Buffer.from(feed.body));
 }
 
 export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {

@@ -5,7 +5,7 @@ import { ANONYMOUS } from '../articles/visibility.js';
 import * as timelineRepo from '../timeline/timeline.repository.js';
 import { type FeedDocument, type FeedFormat, renderFeed } from './feed-formats.js';
 import { articleItem, newestChange, timelineItem } from './feed-items.js';
-import { feedLastModified } from './last-modified.js';
+import { clockDate, readContentClock } from '../../db/content-clock.js';
 
 export const FEED_SIZE = 50;
 
@@ -68,10 +68,11 @@ export function feedsService(db: Database, settings: FeedSettings) {
   return {
     /** The latest live articles, overall or for one tag or section. */
     async articles(format: FeedFormat, filters: { locale?: string; tag?: string; section?: string }): Promise<RenderedFeed> {
-      // Dated before the content is read: a change landing in between makes the date older than
-      // the feed (the next request gets the feed again), never newer than it (a stale 304).
-      const lastModified = await feedLastModified(db, 'articles');
+      // The clock comes with the rows, from the same snapshot. An empty feed has no row to carry
+      // it, and a clock read after the content could date a change the content missed: it goes
+      // without Last-Modified (its ETag still revalidates it).
       const articles = await latestWithHtml(db, { ...filters, limit: FEED_SIZE });
+      const lastModified = clockDate(articles[0]?.clockMs);
       const scope = articlesScope(filters, articles, urls);
       const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1]))).toString();
       const items = articles.map((article) => articleItem(article, urls));
@@ -90,7 +91,9 @@ export function feedsService(db: Database, settings: FeedSettings) {
 
     /** The latest-news timeline as a feed: each entry links to its own url or its article's page. */
     async timeline(format: FeedFormat, filters: { locale?: string }): Promise<RenderedFeed> {
-      const lastModified = await feedLastModified(db, 'timeline');
+      // Dated before the content is read: a change landing in between makes the date older than
+      // the feed (the next request gets the feed again), never newer than it (a stale 304).
+      const lastModified = await readContentClock(db, 'timeline');
       const entries = await timelineRepo.listEntries(db, { viewer: ANONYMOUS, locale: filters.locale, limit: FEED_SIZE });
       const query = filters.locale ? `locale=${encodeURIComponent(filters.locale)}` : '';
       const items = entries.map((entry) => timelineItem(entry, urls, baseUrl));

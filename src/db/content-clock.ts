@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../../db/database.js';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from './database.js';
 
-/**
+/*
  * When what a feed shows last changed, for Last-Modified (docs/adr/0010-feed-last-modified.md).
  * It must move forward when something leaves a feed too, or a client asking If-Modified-Since
  * keeps a stale copy: so it is the newest of every article change (drafts and deletions
@@ -21,13 +21,25 @@ const TIMELINE_PARTS = sql`,
 
 export type FeedKind = 'articles' | 'timeline';
 
-/** Null while the database has nothing of it at all. Never later than now by this process's clock. */
-export async function feedLastModified(db: Database, kind: FeedKind): Promise<Date | null> {
+/**
+ * The clock as milliseconds since the epoch (a number whichever driver runs it: they map
+ * timestamps differently). Uncorrelated, so a query selecting it evaluates it once, and from the
+ * same snapshot as the rows it returns.
+ */
+export function contentClockMs(kind: FeedKind): SQL<string | number | null> {
   const parts = kind === 'timeline' ? sql`${ARTICLE_PARTS}${TIMELINE_PARTS}` : ARTICLE_PARTS;
-  // Milliseconds since the epoch: a number whichever driver runs it (they map timestamps differently).
-  const result = await db.execute(sql`select round(extract(epoch from greatest(${parts})) * 1000) as ms`);
-  const ms = (result as unknown as { rows: { ms: string | number | null }[] }).rows[0]?.ms;
+  return sql<string | number | null>`(select round(extract(epoch from greatest(${parts})) * 1000))`;
+}
+
+/** Null while the database has nothing of it at all. Never later than now by this process's clock. */
+export function clockDate(ms: string | number | null | undefined): Date | null {
   if (ms === null || ms === undefined) return null;
   // HTTP forbids a Last-Modified later than the answer's own date: the database clock may run ahead.
   return new Date(Math.min(Number(ms), Date.now()));
+}
+
+/** The clock read on its own (a feed with no rows to carry it). */
+export async function readContentClock(db: Database, kind: FeedKind): Promise<Date | null> {
+  const result = await db.execute(sql`select ${contentClockMs(kind)} as ms`);
+  return clockDate((result as unknown as { rows: { ms: string | number | null }[] }).rows[0]?.ms);
 }
