@@ -67,6 +67,14 @@ t.test('Last-Modified on every feed; If-Modified-Since answered 304 when nothing
   t.type(first.headers['last-modified'], 'string', '…with its Last-Modified');
 });
 
+t.test('an empty articles feed sends no Last-Modified: nothing dates it with its content', async (t) => {
+  const empty = await app.inject({ url: '/v1/feeds/articles.rss?section=nowhere' });
+  t.equal(empty.statusCode, 200);
+  t.equal(empty.headers['last-modified'], undefined);
+  t.equal(await status('/v1/feeds/articles.rss?section=nowhere', { 'if-modified-since': new Date().toUTCString() }), 200, 'so no date revalidates it');
+  t.equal(await status('/v1/feeds/articles.rss?section=nowhere', { 'if-none-match': String(empty.headers.etag) }), 304, 'its ETag does');
+});
+
 t.test('If-None-Match takes precedence over If-Modified-Since', async (t) => {
   const url = '/v1/feeds/articles.atom';
   const { header, etag } = await lastModifiedOf(t, url);
