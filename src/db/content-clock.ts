@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './database.js';
+import { deletionMarks } from './schema/deletions.js';
 
 /*
  * When what a feed shows last changed, for Last-Modified (docs/adr/0010-feed-last-modified.md).
@@ -42,4 +43,15 @@ export function clockDate(ms: string | number | null | undefined): Date | null {
 export async function readContentClock(db: Database, kind: FeedKind): Promise<Date | null> {
   const result = await db.execute(sql`select ${contentClockMs(kind)} as ms`);
   return clockDate((result as unknown as { rows: { ms: string | number | null }[] }).rows[0]?.ms);
+}
+
+/**
+ * Records a hard delete of a row of `kind` (in the deleting transaction). Gone rows date nothing:
+ * this mark is what moves the clock past the delete.
+ */
+export async function markDeleted(db: Database, kind: 'tag' | 'timeline_entry'): Promise<void> {
+  await db
+    .insert(deletionMarks)
+    .values({ kind, deletedAt: sql`now()` })
+    .onConflictDoUpdate({ target: deletionMarks.kind, set: { deletedAt: sql`now()` } });
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, ilike, inArray, isNull, like, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { deletionMarks } from '../../db/schema/deletions.js';
+import { markDeleted } from '../../db/content-clock.js';
 import { articles, articleTags } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { escapeLike } from '../../lib/like.js';
@@ -109,11 +109,7 @@ export async function deleteTagIfVersion(db: Database, id: string, versions: num
     .where(and(eq(tags.id, id), inArray(tags.version, versions)))
     .returning({ id: tags.id });
   if (deleted.length === 0) return false;
-  // Gone rows date nothing: the mark is what moves the feeds' Last-Modified past this delete.
-  await db
-    .insert(deletionMarks)
-    .values({ kind: 'tag', deletedAt: sql`now()` })
-    .onConflictDoUpdate({ target: deletionMarks.kind, set: { deletedAt: sql`now()` } });
+  await markDeleted(db, 'tag');
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
 import { type Bind, inline, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
-import { deletionMarks } from '../../db/schema/deletions.js';
+import { markDeleted } from '../../db/content-clock.js';
 import { articles } from '../../db/schema/articles.js';
 import { timelineEntries } from '../../db/schema/timeline.js';
 import { allTagsCondition, tagFilterValues, tagsShape } from '../articles/tag-filter.js';
@@ -190,11 +190,7 @@ export async function deleteEntryIfVersion(db: Database, id: string, versions: n
     .where(and(eq(timelineEntries.id, id), inArray(timelineEntries.version, versions)))
     .returning({ id: timelineEntries.id });
   if (deleted.length === 0) return false;
-  // Gone rows date nothing: the mark is what moves the feeds' Last-Modified past this delete.
-  await db
-    .insert(deletionMarks)
-    .values({ kind: 'timeline_entry', deletedAt: sql`now()` })
-    .onConflictDoUpdate({ target: deletionMarks.kind, set: { deletedAt: sql`now()` } });
+  await markDeleted(db, 'timeline_entry');
   return true;
 }
 
