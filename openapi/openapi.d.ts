@@ -1318,7 +1318,7 @@ export interface components {
         "Cache-Control": string;
         /** @description What the answer shows, as space-separated keys (`article:{id}`, `tag:{id}`, `timeline:{id}`, and `articles`, `tags`, `timeline`, `feeds` for whole kinds), at most 1,500 bytes: a CDN purges by them when content changes. */
         "Surrogate-Key": string;
-        /** @description When what the answer shows last changed (an HTTP date, to the second). Send it as If-Modified-Since to revalidate. */
+        /** @description Feeds: when what the feed shows last changed, to the second; it also moves when something leaves the feed (an unpublish, a delete). Send it as If-Modified-Since to revalidate. Absent from a feed with no items. */
         "Last-Modified": string;
         /** @description Anonymous reads: `hit` when answered from the response cache, `miss` when rendered. Absent with RESPONSE_CACHE_MB=0. */
         "X-Cache": "hit" | "miss";
@@ -5669,8 +5669,6 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description When what the feed shows last changed, to the second; it also moves when something leaves the feed (an unpublish, a delete). Send it back as If-Modified-Since to revalidate. */
-                    "Last-Modified": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -5678,6 +5676,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "Surrogate-Key": components["headers"]["Surrogate-Key"];
+                    "Last-Modified": components["headers"]["Last-Modified"];
                     "X-Cache": components["headers"]["X-Cache"];
                     [name: string]: unknown;
                 };
@@ -5690,8 +5689,6 @@ export interface operations {
             /** @description Not modified: your copy is current, by If-None-Match (which takes precedence) or else If-Modified-Since compared to the second */
             304: {
                 headers: {
-                    /** @description When what the feed shows last changed, to the second; it also moves when something leaves the feed (an unpublish, a delete). Send it back as If-Modified-Since to revalidate. */
-                    "Last-Modified": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -5699,6 +5696,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "Surrogate-Key": components["headers"]["Surrogate-Key"];
+                    "Last-Modified": components["headers"]["Last-Modified"];
                     "X-Cache": components["headers"]["X-Cache"];
                     [name: string]: unknown;
                 };
@@ -5801,8 +5799,6 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description When what the feed shows last changed, to the second; it also moves when something leaves the feed (an unpublish, a delete). Send it back as If-Modified-Since to revalidate. */
-                    "Last-Modified": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -5810,6 +5806,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "Surrogate-Key": components["headers"]["Surrogate-Key"];
+                    "Last-Modified": components["headers"]["Last-Modified"];
                     "X-Cache": components["headers"]["X-Cache"];
                     [name: string]: unknown;
                 };
@@ -5822,8 +5819,6 @@ export interface operations {
             /** @description Not modified: your copy is current, by If-None-Match (which takes precedence) or else If-Modified-Since compared to the second */
             304: {
                 headers: {
-                    /** @description When what the feed shows last changed, to the second; it also moves when something leaves the feed (an unpublish, a delete). Send it back as If-Modified-Since to revalidate. */
-                    "Last-Modified": string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -5831,6 +5826,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "Surrogate-Key": components["headers"]["Surrogate-Key"];
+                    "Last-Modified": components["headers"]["Last-Modified"];
                     "X-Cache": components["headers"]["X-Cache"];
                     [name: string]: unknown;
                 };

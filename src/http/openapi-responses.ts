@@ -71,8 +71,10 @@ export const RESPONSE_HEADERS = {
     schema: { type: 'string', maxLength: 1500, example: 'tag:5d0c1c1e-6f2a-4c59-9a57-3b7e2f0a8d11' },
   },
   'Last-Modified': {
-    description: 'When what the answer shows last changed (an HTTP date, to the second). Send it as If-Modified-Since to revalidate.',
-    required: true,
+    description:
+      'Feeds: when what the feed shows last changed, to the second; it also moves when something leaves the feed (an ' +
+      'unpublish, a delete). Send it as If-Modified-Since to revalidate. Absent from a feed with no items.',
+    required: false,
     schema: { type: 'string', example: 'Fri, 22 Nov 2024 18:00:00 GMT' },
   },
   'X-Cache': {
@@ -166,6 +168,7 @@ function sharedHeaders({ path, method, status, isPublic, counted, body }: Contex
     if (code === 200 || code === 304) names.push('ETag', 'Cache-Control');
     // Content reads name what they show (the handlers' Surrogate-Key); the probes show nothing to purge.
     if ((code === 200 || code === 304) && isPublic && path.startsWith('/v1/')) names.push('Surrogate-Key');
+    if ((code === 200 || code === 304) && path.startsWith('/v1/feeds/')) names.push('Last-Modified');
     // Set once the cache has looked the request up, which a 429 (refused before that) never reaches.
     if (isPublic && code !== 429) names.push('X-Cache');
   } else if ((code === 200 || code === 201) && body?.properties && 'version' in (body.properties as Json)) {

@@ -12,21 +12,10 @@ const OPENAPI_TAG = 'Feeds';
 const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ description: 'rss (RSS 2.0), atom (Atom 1.0) or json (JSON Feed 1.1)' }) });
 const PRODUCES = Object.values(FEED_CONTENT_TYPES).map((type) => type.split(';')[0]!);
 
-const LAST_MODIFIED = {
-  'Last-Modified': {
-    type: 'string',
-    description:
-      'When what the feed shows last changed, to the second; it also moves when something leaves the feed (an ' +
-      'unpublish, a delete). Send it back as If-Modified-Since to revalidate.',
-    example: 'Tue, 14 Nov 2023 22:13:20 GMT',
-  },
-};
-/** Each answer carries Last-Modified, which If-Modified-Since is compared with (the caching layer answers 304). */
-const FeedResponse = FeedDocument.meta({ headers: LAST_MODIFIED });
+/** Last-Modified (src/http/openapi-responses.ts) is documented for every feed answer by the shared layer. */
 const FeedNotModified = z.null().meta({
   description:
     'Not modified: your copy is current, by If-None-Match (which takes precedence) or else If-Modified-Since compared to the second',
-  headers: LAST_MODIFIED,
 });
 
 /** The headers a rendered feed sends; the caching layer adds ETag and answers 304s. */
@@ -55,7 +44,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
         section: Slug.optional().meta({ description: 'Section slug: the articles of that section only' }),
       }),
       produces: PRODUCES,
-      response: { 200: FeedResponse, 304: FeedNotModified },
+      response: { 200: FeedDocument, 304: FeedNotModified },
     },
     handler: async (request, reply) => {
       const feed = await feeds.articles(request.params.format, request.query);
@@ -75,7 +64,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       params: FeedParams,
       querystring: z.object({ locale: LocaleFilter }),
       produces: PRODUCES,
-      response: { 200: FeedResponse, 304: FeedNotModified },
+      response: { 200: FeedDocument, 304: FeedNotModified },
     },
     handler: async (request, reply) => {
       const feed = await feeds.timeline(request.params.format, request.query);

@@ -11,6 +11,7 @@ const PAGE_NUMBER = /^[1-9]\d{0,8}$/;
 export const ArticlesPageParams = z.strictObject({
   page: z
     .string()
+    .max(9, 'must be a page number: 1, 2, 3…')
     .regex(PAGE_NUMBER, 'must be a page number: 1, 2, 3…')
     .transform(Number)
     .meta({ description: 'The page number, from 1, as the sitemap index lists it', example: '1' }),
