@@ -80,16 +80,17 @@ async function migratedPglite(onQuery?: QueryListener): Promise<DatabaseHandle> 
  * A fresh, migrated database for one test file: PGlite in memory, or a new PostgreSQL database
  * (dropped afterwards) when TEST_DATABASE_URL is set.
  */
-export async function freshDatabase(onQuery?: QueryListener): Promise<{ database: DatabaseHandle; drop(): Promise<void> }> {
+export async function freshDatabase(onQuery?: QueryListener): Promise<{ database: DatabaseHandle; url?: string; drop(): Promise<void> }> {
   if (!TEST_DATABASE_URL) return { database: await migratedPglite(onQuery), drop: async () => {} };
   const name = `lede_test_${randomUUID().replaceAll('-', '')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`create database "${name}"`);
   await admin.end();
-  const database = await openPostgres({ connectionString: withDatabase(TEST_DATABASE_URL, name), poolMax: 5, onQuery });
+  const url = withDatabase(TEST_DATABASE_URL, name);
+  const database = await openPostgres({ connectionString: url, poolMax: 5, onQuery });
   await database.migrate();
-  return { database, drop: () => dropDatabase(TEST_DATABASE_URL, name) };
+  return { database, url, drop: () => dropDatabase(TEST_DATABASE_URL, name) };
 }
 
 export interface TestApp {

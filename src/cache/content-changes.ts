@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
+import { type EventDraft, isPublicType } from '../events/event-types.js';
 
 /** The NOTIFY channel on which every process announces what its writes changed. */
 export const CONTENT_CHANNEL = 'lede_content_changed';
@@ -12,15 +13,18 @@ const MAX_ANNOUNCEMENT_BYTES = 7_000;
 
 /** Names content a write changed, by the same keys responses carry in Surrogate-Key. */
 export type MarkChanged = (...keys: string[]) => void;
+/** Adds events to the change log, in the write's transaction (docs/adr/0012-event-log-commit-order.md). */
+export type Emit = (...events: EventDraft[]) => void;
 
 export interface ContentChanges {
   /**
    * Runs `work` in one transaction. The keys it marks are announced to every process with
    * pg_notify inside that transaction, so the announcement is delivered exactly when the change
    * commits (never for a rolled-back write), and are invalidated in this process before `write`
-   * resolves, so the writer's own next read never sees the old version.
+   * resolves, so the writer's own next read never sees the old version. The events it emits are
+   * appended to the change log at the end of the transaction, in the statement that announces.
    */
-  write<T>(work: (tx: Database, changed: MarkChanged) => Promise<T>): Promise<T>;
+  write<T>(work: (tx: Database, changed: MarkChanged, emit: Emit) => Promise<T>): Promise<T>;
 }
 
 export interface ChangeAnnouncement {
@@ -48,19 +52,38 @@ export function contentChanges(db: Database, instanceId: string, committed: (key
   return {
     async write(work) {
       const keys = new Set<string>();
+      const emitted: EventDraft[] = [];
       const result = await db.transaction(async (tx) => {
-        const value = await work(tx, (...changed) => changed.forEach((key) => keys.add(key)));
-        if (keys.size > 0) {
-          let payload = JSON.stringify({ from: instanceId, keys: [...keys] } satisfies ChangeAnnouncement);
-          if (Buffer.byteLength(payload) > MAX_ANNOUNCEMENT_BYTES) {
-            payload = JSON.stringify({ from: instanceId, keys: [EVERYTHING] } satisfies ChangeAnnouncement);
-          }
-          await tx.execute(sql`select pg_notify(${CONTENT_CHANNEL}, ${payload})`);
-        }
+        const value = await work(
+          tx,
+          (...changed) => changed.forEach((key) => keys.add(key)),
+          (...drafts) => emitted.push(...drafts),
+        );
+        if (keys.size > 0 || emitted.length > 0) await tx.execute(announceAndAppend(instanceId, keys, emitted));
         return value;
       });
       if (keys.size > 0) committed([...keys]);
       return result;
     },
   };
+}
+
+/**
+ * One statement at the end of a write: the events, appended last so the log's lock is held only
+ * until the commit that follows (nothing after it waits on a row), and the announcement.
+ */
+function announceAndAppend(instanceId: string, keys: Set<string>, emitted: EventDraft[]) {
+  let payload = JSON.stringify({ from: instanceId, keys: [...keys] } satisfies ChangeAnnouncement);
+  if (Buffer.byteLength(payload) > MAX_ANNOUNCEMENT_BYTES) {
+    payload = JSON.stringify({ from: instanceId, keys: [EVERYTHING] } satisfies ChangeAnnouncement);
+  }
+  const announce = keys.size > 0 ? sql`pg_notify(${CONTENT_CHANNEL}, ${payload})` : sql`null`;
+  if (emitted.length === 0) return sql`select ${announce}`;
+  const rows = JSON.stringify(emitted.map((event) => ({ type: event.type, public: isPublicType(event.type), data: event.data })));
+  // A data-modifying WITH runs once whether or not the outer query reads it.
+  return sql`with appended as (
+      insert into events (type, public, data)
+      select e.type, e.public, e.data from jsonb_to_recordset(${rows}::jsonb) as e(type text, public boolean, data jsonb)
+      returning id
+    ) select ${announce}`;
 }

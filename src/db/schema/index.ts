@@ -4,3 +4,4 @@ export * from './articles.js';
 export * from './timeline.js';
 export * from './rate-limits.js';
 export * from './deletions.js';
+export * from './events.js';
