@@ -205,6 +205,12 @@ const EnvSchema = z.object({
   HEADERS_TIMEOUT_MS: positiveInt(10_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
   CONNECTION_TIMEOUT_MS: positiveInt(60_000),
+  // Events (README: Events and webhooks): how long the change log keeps events.
+  EVENTS_RETENTION_DAYS: positiveInt(30),
+  // The first retry of a failed webhook delivery waits about this long; each next one twice or more.
+  WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
+  // Lets webhooks target loopback and private addresses: for development and tests only.
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: booleanFlag.default(false),
 }).superRefine((env, ctx) => {
   // Node refuses a server whose headers timeout outlasts its request timeout.
   if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { type EventDraft, isPublicType } from '../events/event-types.js';
+import { type EventDraft, isPublicEvent } from '../events/event-types.js';
 
 /** The NOTIFY channel on which every process announces what its writes changed. */
 export const CONTENT_CHANNEL = 'lede_content_changed';
@@ -79,7 +79,7 @@ function announceAndAppend(instanceId: string, keys: Set<string>, emitted: Event
   }
   const announce = keys.size > 0 ? sql`pg_notify(${CONTENT_CHANNEL}, ${payload})` : sql`null`;
   if (emitted.length === 0) return sql`select ${announce}`;
-  const rows = JSON.stringify(emitted.map((event) => ({ type: event.type, public: isPublicType(event.type), data: event.data })));
+  const rows = JSON.stringify(emitted.map((event) => ({ type: event.type, public: isPublicEvent(event), data: event.data })));
   // A data-modifying WITH runs once whether or not the outer query reads it.
   return sql`with appended as (
       insert into events (type, public, data)

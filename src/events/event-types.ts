@@ -26,7 +26,14 @@ export const isPublicType = (type: EventType): boolean => PUBLIC.has(type);
 export interface EventDraft {
   type: EventType;
   data: Record<string, unknown> & { id: string; surrogateKeys: string[] };
+  /**
+   * Whether anonymous readers get it: by default its type's; false for a public type about
+   * something they may not see (the timeline entry of a draft, say), which keys still get.
+   */
+  public?: boolean;
 }
+
+export const isPublicEvent = (event: EventDraft): boolean => (event.public ?? true) && isPublicType(event.type);
 
 /**
  * `article.*`, `*.deleted`, `tag.created`, `*`: the types a list of patterns names. Patterns are
