@@ -5,3 +5,4 @@ export * from './timeline.js';
 export * from './rate-limits.js';
 export * from './deletions.js';
 export * from './events.js';
+export * from './webhooks.js';
