@@ -22,6 +22,7 @@ export const PROBLEMS = {
   ARTICLE_SLUG_TAKEN: { status: 409, title: 'The slug is already used in this locale' },
   INVALID_TRANSITION: { status: 409, title: 'The article cannot make this status change' },
   TAG_IN_USE: { status: 409, title: 'Articles carry this tag' },
+  EVENTS_EXPIRED: { status: 410, title: 'Events after this id are no longer kept' },
   UNKNOWN_REFERENCE: { status: 422, title: 'The request names something that does not exist' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   PRECONDITION_FAILED: { status: 412, title: 'The resource has changed since you read it' },

@@ -30,6 +30,7 @@ const STATUS_DESCRIPTIONS: Record<string, string> = {
   '403': "The key's role does not allow this",
   '404': 'Not found',
   '409': 'Conflicts with existing data',
+  '410': 'Gone: what was asked for is no longer kept',
   '412': 'If-Match names an old version: nothing was written; read again and retry',
   '413': 'Body too large',
   '415': 'Body is not JSON',

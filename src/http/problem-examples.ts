@@ -27,6 +27,10 @@ const OCCURRENCES: Partial<Record<ProblemCode, { detail: string; errors?: FieldE
   TIMELINE_ENTRY_NOT_FOUND: { detail: 'No timeline entry has the id 7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f.' },
   SITEMAPS_DISABLED: { detail: 'Sitemaps list pages of the news website, and SITE_URL does not say where it is.' },
   SITEMAP_PAGE_NOT_FOUND: { detail: 'The article sitemaps have 3 pages; there is no page 7.' },
+  EVENTS_EXPIRED: {
+    detail: 'Events up to id 4127 were removed after 30 days; resync from the lists, then follow the events from the newest id.',
+    errors: [{ path: 'query.after', message: 'older than the retention' }],
+  },
   TAG_SLUG_TAKEN: {
     detail: 'The slug "russia" is already used by another tag in locale en.',
     errors: [{ path: 'body.slug', message: 'already in use' }],
