@@ -19,6 +19,7 @@ import { requestIdFrom } from './http/request-id.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
 import { compiledSerializerCompiler } from './http/serializer.js';
 import { articlesRoutes } from './modules/articles/articles.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { siteUrls, type SiteUrls } from './lib/site-urls.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -127,6 +128,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       await v1.register(articlesRoutes);
       await v1.register(timelineRoutes);
       await v1.register(feedsRoutes);
+      await v1.register(eventsRoutes);
       await v1.register(sitemapsRoutes);
     },
     { prefix: '/v1' },

@@ -192,6 +192,7 @@ const TABLE: Record<string, Row> = {
 
   articlesFeed: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/feeds/articles.atom' }) },
   timelineFeed: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/feeds/timeline.rss' }) },
+  listEvents: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/events' }) },
   newsSitemap: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/news.xml' }) },
   sitemapIndex: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/index.xml' }) },
   articlesSitemap: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/articles-1.xml' }) },
