@@ -30,7 +30,9 @@ const OPENAPI_TAGS = [
   { name: 'Articles', description: 'Articles: drafts, publishing and scheduling, revisions; anonymous readers see live ones only.' },
   { name: 'Tags', description: 'Tags per locale, by id or slug; an article lists its tags in order.' },
   { name: 'Timeline', description: "The latest-news timeline: flash lines and published articles' entries, newest first." },
-  { name: 'Feeds', description: 'RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the latest articles and of the timeline.' },
+  { name: 'Feeds', description: 'RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the latest articles and of the timeline, and sitemaps of the website.' },
+  { name: 'Events', description: 'The change log, in commit order: sync from your last id, deletions included.' },
+  { name: 'Webhooks', description: 'Signed deliveries of the change log to your endpoints (Standard Webhooks); admin only.' },
   { name: 'API keys', description: 'Keys and their roles (reader, editor, admin); admin only.' },
   { name: 'Operations', description: 'Probes and metrics for whoever runs Lede; never rate limited.' },
 ];
