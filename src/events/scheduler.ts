@@ -9,6 +9,8 @@ import type { EventDraft } from './event-types.js';
 const SCHEDULER_LOCK = 7312025002;
 export const TICK_MS = 1_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
+const SWEEP_BATCH = 5_000;
+const SWEEP_ROUNDS = 20;
 
 export interface SchedulerOptions {
   db: Database;
@@ -64,7 +66,13 @@ export function eventScheduler(options: SchedulerOptions) {
   async function sweepIfDue(): Promise<void> {
     if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
     lastSweep = Date.now();
-    const removed = await sweepExpired(options.db, options.retentionDays);
+    // Batches of SWEEP_BATCH, each its own short transaction; a large backlog takes a few ticks.
+    let removed = 0;
+    for (let round = 0; round < SWEEP_ROUNDS; round += 1) {
+      const batch = await sweepExpired(options.db, options.retentionDays, SWEEP_BATCH);
+      removed += batch;
+      if (batch < SWEEP_BATCH) break;
+    }
     if (removed > 0) options.log.info({ removed }, 'events past the retention removed');
   }
 
