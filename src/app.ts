@@ -30,6 +30,9 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { sitemapsRoutes } from './modules/sitemaps/sitemaps.routes.js';
 import { timelineRoutes } from './modules/timeline/timeline.routes.js';
 import { tagsRoutes } from './modules/tags/tags.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
+import { webhookWorkerPlugin } from './modules/webhooks/worker.plugin.js';
+import type { DeliveryLimits } from './modules/webhooks/worker.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,6 +45,8 @@ declare module 'fastify' {
 export interface AppDependencies {
   database: DatabaseHandle;
   logger: FastifyBaseLogger;
+  /** Overrides of the webhook worker's limits (tests shrink timeouts and retry windows). */
+  webhookLimits?: Partial<DeliveryLimits>;
 }
 
 /** A slug of 200 characters must reach the router (Fastify's default limit is 100). */
@@ -130,9 +135,12 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       await v1.register(feedsRoutes);
       await v1.register(eventsRoutes);
       await v1.register(sitemapsRoutes);
+      await v1.register(webhooksRoutes);
     },
     { prefix: '/v1' },
   );
+  // Sends webhook deliveries from the moment the app is ready; stops before the database closes.
+  await app.register(webhookWorkerPlugin, { limits: deps.webhookLimits });
 
   return app;
 }

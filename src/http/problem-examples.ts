@@ -22,6 +22,8 @@ const OCCURRENCES: Partial<Record<ProblemCode, { detail: string; errors?: FieldE
   ROUTE_NOT_FOUND: { detail: 'No endpoint answers GET /v1/tag.' },
   TAG_NOT_FOUND: { detail: 'No tag has the id or slug "rosiia".' },
   KEY_NOT_FOUND: { detail: 'No API key has the id 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42.' },
+  WEBHOOK_NOT_FOUND: { detail: 'No webhook has the id 6e2b1d4c-8a3f-4b5e-9c7d-1f0e2a3b4c5d.' },
+  WEBHOOK_DELIVERY_NOT_FOUND: { detail: 'Webhook 6e2b1d4c-8a3f-4b5e-9c7d-1f0e2a3b4c5d has no delivery 2a4c6e8f-1b3d-4f5a-8c7e-9d0b1a2c3e4f.' },
   ARTICLE_NOT_FOUND: { detail: 'No article has the id or slug "kyiv-braces-for-winter".' },
   REVISION_NOT_FOUND: { detail: 'Article 3f2a9c1e-5b7d-4e8a-9c0f-1a2b3c4d5e6f has no version 7.' },
   TIMELINE_ENTRY_NOT_FOUND: { detail: 'No timeline entry has the id 7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f.' },
@@ -44,6 +46,10 @@ const OCCURRENCES: Partial<Record<ProblemCode, { detail: string; errors?: FieldE
   UNKNOWN_REFERENCE: {
     detail: 'Some referenced tags or articles do not exist; nothing was written.',
     errors: [{ path: 'body.tagSlugs.0', message: 'no tag has the slug "energy" in locale en' }],
+  },
+  WEBHOOK_TARGET_FORBIDDEN: {
+    detail: 'http://169.254.169.254/latest is a link-local address; webhooks must reach a public address.',
+    errors: [{ path: 'body.url', message: 'a link-local address' }],
   },
   REQUEST_TIMEOUT: { detail: 'The request was not received in time.' },
   PRECONDITION_FAILED: {

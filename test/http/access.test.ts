@@ -67,6 +67,20 @@ const newPublished = async () => publish(await newDraft());
 const newEntry = () => post('/v1/timeline', { title: unique('Access flash') }).then(made);
 const newKey = () => authAs('reader', unique('access victim'));
 
+// Webhooks aimed at a name that never resolves, and off: the access calls send nothing anywhere.
+const newWebhook = async () =>
+  json<{ id: string }>(
+    await app.inject({ method: 'POST', url: '/v1/webhooks', headers: keyAdmin, payload: { url: 'https://hooks.invalid/access', events: ['*'], enabled: false } }),
+  );
+/** A failed delivery, written as the worker would leave one, to be retried by hand. */
+const newFailedDelivery = async () => {
+  const hook = await newWebhook();
+  const result = (await database.db.execute(sql`
+    insert into webhook_deliveries (webhook_id, event_id, event_type, event_occurred_at, body, status, retry_until)
+    values (${hook.id}, 1, 'tag.created', now(), '{}', 'failed', now()) returning id`)) as unknown as { rows: { id: string }[] };
+  return { webhookId: hook.id, id: String(result.rows[0]?.id) };
+};
+
 const tag = await newTag();
 const draft = await newDraft();
 const published = await newPublished();
@@ -102,6 +116,29 @@ const TABLE: Record<string, Row> = {
   listApiKeys: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/keys' }) },
   getApiKey: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: `/v1/keys/${(await newKey()).id}` }) },
   revokeApiKey: { access: 'admin', allowed: 204, call: async () => ({ method: 'DELETE', url: `/v1/keys/${(await newKey()).id}` }) },
+
+  createWebhook: {
+    access: 'admin',
+    allowed: 201,
+    call: async () => ({ method: 'POST', url: '/v1/webhooks', payload: { url: 'https://hooks.invalid/created', events: ['tag.*'], enabled: false } }),
+  },
+  listWebhooks: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/webhooks' }) },
+  getWebhook: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: `/v1/webhooks/${(await newWebhook()).id}` }) },
+  updateWebhook: {
+    access: 'admin',
+    allowed: 200,
+    call: async () => ({ method: 'PATCH', url: `/v1/webhooks/${(await newWebhook()).id}`, payload: { description: 'Changed' } }),
+  },
+  deleteWebhook: { access: 'admin', allowed: 204, call: async () => ({ method: 'DELETE', url: `/v1/webhooks/${(await newWebhook()).id}` }) },
+  listWebhookDeliveries: { access: 'admin', allowed: 200, call: async () => ({ method: 'GET', url: `/v1/webhooks/${(await newWebhook()).id}/deliveries` }) },
+  retryWebhookDelivery: {
+    access: 'admin',
+    allowed: 202,
+    call: async () => {
+      const delivery = await newFailedDelivery();
+      return { method: 'POST', url: `/v1/webhooks/${delivery.webhookId}/deliveries/${delivery.id}/retry` };
+    },
+  },
 
   listTags: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/tags' }) },
   getTag: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: `/v1/tags/${tag.slug}` }) },

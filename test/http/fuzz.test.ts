@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import t from 'tap';
@@ -53,7 +54,19 @@ const article = json<{ id: string; slug: string; version: number }>(
 const entry = json<{ id: string; version: number }>(
   await app.inject({ method: 'POST', url: '/v1/timeline', headers: asEditor, payload: { title: 'Fuzz fixture flash' } }),
 );
-if (![tag, article, entry].every((resource) => typeof resource.id === 'string')) throw new Error('fixtures were not created');
+// A webhook that is off and aims at a name that never resolves, with a delivery to name in paths.
+const webhook = json<{ id: string }>(
+  await app.inject({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: { authorization: admin.authorization },
+    payload: { url: 'https://hooks.invalid/fuzz', events: ['*'], enabled: false },
+  }),
+);
+const webhookDelivery = ((await db.execute(sql`
+  insert into webhook_deliveries (webhook_id, event_id, event_type, event_occurred_at, body, status, retry_until)
+  values (${webhook.id}, 1, 'tag.created', now(), '{}', 'failed', now()) returning id`)) as unknown as { rows: { id: string }[] }).rows[0];
+if (![tag, article, entry, webhook].every((resource) => typeof resource.id === 'string')) throw new Error('fixtures were not created');
 
 const operations = await apiOperations(app);
 const initialState = await tableState(db);
@@ -62,6 +75,7 @@ const initialState = await tableState(db);
 /* What a valid request to each operation looks like; the fuzzers break one part of it.        */
 
 const KEY_ROUTES = '/v1/keys';
+const WEBHOOK_ROUTES = '/v1/webhooks';
 
 function validPathValues(op: ApiOperation): Record<string, string> {
   if (op.path.startsWith(`${KEY_ROUTES}/`)) return { id: spareKey.id };
@@ -70,6 +84,7 @@ function validPathValues(op: ApiOperation): Record<string, string> {
   if (op.path.startsWith('/v1/timeline/')) return { id: entry.id };
   if (op.path.startsWith('/v1/feeds/')) return { format: 'json' };
   if (op.path.startsWith('/v1/sitemaps/')) return { page: '1' };
+  if (op.path.startsWith(`${WEBHOOK_ROUTES}/`)) return { id: webhook.id, deliveryId: String(webhookDelivery?.id) };
   if (op.pathParams.length === 0) return {};
   throw new Error(`${op.label}: the fuzz test has no valid path values for it yet; add them`);
 }
@@ -91,6 +106,8 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   publishArticle: { addToTimeline: false },
   createTimelineEntry: { title: 'Fuzzed flash' },
   updateTimelineEntry: { title: 'Fuzzed rename' },
+  createWebhook: { url: 'https://hooks.invalid/fuzzed', events: ['*'], enabled: false },
+  updateWebhook: { description: 'Fuzzed' },
 };
 
 const fuzzContext: FuzzContext = {
@@ -102,7 +119,8 @@ const fuzzContext: FuzzContext = {
 };
 
 const isWrite = (op: ApiOperation) => op.method !== 'GET';
-const needsAdmin = (op: ApiOperation) => op.path === KEY_ROUTES || op.path.startsWith(`${KEY_ROUTES}/`);
+const needsAdmin = (op: ApiOperation) =>
+  [KEY_ROUTES, WEBHOOK_ROUTES].some((routes) => op.path === routes || op.path.startsWith(`${routes}/`));
 
 interface Request {
   method: string;
