@@ -148,6 +148,15 @@ export async function findArticleWithLinks(db: Database, key: ArticleKey, viewer
   return { ...(row as unknown as ArticleRow), tags: row.tags, related: relatedLinks(row.related) };
 }
 
+/** The live articles carrying a tag, with their links: those a tag's deletion changes for readers. */
+export async function liveArticlesTagged(db: Database, tagId: string): Promise<ArticleWithLinks[]> {
+  const rows = await db
+    .select({ ...articleColumns, tags: tagsJson, related: relatedJson })
+    .from(articles)
+    .where(and(liveCondition(), sql`exists (select 1 from ${articleTags} l where l.article_id = ${outerArticleId} and l.tag_id = ${tagId})`));
+  return rows.map((row) => ({ ...(row as unknown as ArticleRow), tags: row.tags, related: relatedLinks(row.related) }));
+}
+
 /** What an article links to, and whether the timeline shows it: what a revision and an invalidation need. */
 export interface ArticleLinks {
   tags: TagRef[];

@@ -69,6 +69,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   const articles = articlesService(db, app.contentChanges, {
     locale: app.config.DEFAULT_LOCALE,
     embedHosts: app.config.EMBED_HOSTS,
+    urls: app.siteUrls,
   });
   const idOf = (idOrSlug: string, locale: string | undefined) => articleIdOf(db, idOrSlug, { locale, defaultLocale: app.config.DEFAULT_LOCALE });
   const sendArticle = (reply: { resourceVersion: number | null }, article: ArticleWire) => {

@@ -1,4 +1,4 @@
-import type { ContentChanges, MarkChanged } from '../../cache/content-changes.js';
+import type { ContentChanges, Emit, MarkChanged } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { AppError, type FieldError } from '../../http/app-error.js';
@@ -13,6 +13,10 @@ import { bodyText, embedsOutside, type Block } from './blocks.js';
 import { type StatusChange, statusChange } from './transitions.js';
 import { EDITORIAL } from './visibility.js';
 import { syncArticleEntries } from '../timeline/timeline.repository.js';
+import { createdEvents, editEvents, stateChangeEvents } from '../../events/article-events.js';
+import type { EventDraft } from '../../events/event-types.js';
+import { articleChangeKeys } from './article-keys.js';
+import { type ArticleUrls, CANONICAL_URLS_ONLY } from './article-url.js';
 
 /** Who saves a change: recorded with every revision. */
 export interface Author {
@@ -70,27 +74,13 @@ async function resolveReferences(
   return { tagIds, relatedIds: input.relatedIds && [...new Set(input.relatedIds)] };
 }
 
-/** Whether anonymous readers see the article now or will without another write (scheduled). */
-function reachesReaders(row: repo.ArticleRow): boolean {
-  return row.deletedAt === null && (row.status === 'published' || row.status === 'scheduled');
-}
-
 /**
- * What an article write changes for anonymous readers (by Surrogate-Key names). Its own page and
- * the pages referring to it always; while it is or was (about to be) live also the lists and
- * feeds, its tags' pages and counts, and the timeline when it has entries there.
+ * Emits a write's events and marks their keys (a timeline entry's own page among them) for the
+ * response cache, so what a CDN is told to purge is what this process drops.
  */
-function markArticleChanged(
-  changed: MarkChanged,
-  before: repo.ArticleRow | null,
-  after: repo.ArticleRow,
-  links: repo.ArticleLinks,
-  tagIdsBefore: string[] = [],
-): void {
-  changed(`article:${after.id}`);
-  if (!(before && reachesReaders(before)) && !reachesReaders(after)) return;
-  changed('articles', 'feeds', 'tags', ...[...tagIdsBefore, ...links.tags.map((tag) => tag.id)].map((id) => `tag:${id}`));
-  if (links.inTimeline) changed('timeline');
+function announce(changed: MarkChanged, emit: Emit, events: EventDraft[]): void {
+  for (const event of events) changed(...event.data.surrogateKeys);
+  emit(...events);
 }
 
 /** article_revisions.saved_by_key_id -> api_keys.id (migrations/0001_articles.sql). */
@@ -109,9 +99,11 @@ function checkEmbedHosts(body: Block[] | undefined, hosts: ReadonlySet<string> |
 export function articlesService(
   db: Database,
   changes: ContentChanges,
-  defaults: { locale: string; embedHosts?: readonly string[] },
+  defaults: { locale: string; embedHosts?: readonly string[]; urls?: ArticleUrls },
 ) {
   const embedHosts = defaults.embedHosts ? new Set(defaults.embedHosts) : null;
+  // Events carry the article's page address, as answers do.
+  const urls = defaults.urls ?? CANONICAL_URLS_ONLY;
 
   /** Saves the revision of a change and answers the article as editors now see it. */
   async function saveRevision(tx: Database, row: repo.ArticleRow, links: repo.ArticleLinks, author: Author): Promise<ArticleWire> {
@@ -165,7 +157,8 @@ export function articlesService(
 
   /**
    * A change of state (status, publication time, deletion): the article's tag links and timeline
-   * entries follow it, and readers' copies are invalidated. Returns the new row and its links.
+   * entries follow it, and readers' copies are invalidated. Returns the row before and after,
+   * its links and entries, and the keys marked.
    */
   async function changeState(
     tx: Database,
@@ -174,17 +167,18 @@ export function articlesService(
     versions: number[],
     next: (current: repo.ArticleRow) => Partial<repo.ArticleValues> & { deletedAt?: Date },
     timeline: { create: boolean },
-  ): Promise<{ after: repo.ArticleRow; links: repo.ArticleLinks }> {
+  ) {
     // Held first, then read with its links (a change of state keeps them, so the revision needs no
     // second read): a concurrent tag change is then either wholly before or wholly after this one.
     const current = (await repo.lockArticle(tx, id)) ? await repo.findArticleWithLinks(tx, { id }, EDITORIAL) : undefined;
     if (!current) throw articleNotFound(id);
     const { before, after } = await conditionalUpdate(tx, current, versions, next);
     if (current.tags.length > 0) await repo.syncTagLinks(tx, after); // links exist only for tags
-    const inTimeline = await syncArticleEntries(tx, after, timeline);
-    const links = { tags: current.tags, related: current.related, inTimeline };
-    markArticleChanged(changed, before, after, links);
-    return { after, links };
+    const entries = await syncArticleEntries(tx, after, timeline);
+    const links = { tags: current.tags, related: current.related, inTimeline: entries.length > 0 };
+    const keys = articleChangeKeys(before, after, links);
+    changed(...keys);
+    return { before, after, links, entries, keys };
   }
 
   async function changeStatus(
@@ -194,9 +188,11 @@ export function articlesService(
     next: (current: repo.ArticleRow) => StatusChange,
     timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
-    return changes.write(async (tx, changed) => {
-      const { after, links } = await changeState(tx, changed, id, versions, next, timeline);
-      return saveRevision(tx, after, links, author);
+    return changes.write(async (tx, changed, emit) => {
+      const change = await changeState(tx, changed, id, versions, next, timeline);
+      const editorView = await saveRevision(tx, change.after, change.links, author);
+      announce(changed, emit, await stateChangeEvents(tx, { ...change, editorView }, urls, change.keys));
+      return editorView;
     });
   }
 
@@ -210,7 +206,7 @@ export function articlesService(
           { path: 'body.slug', message: 'required when the title has no letters or digits' },
         ]);
       }
-      return changes.write(async (tx, changed) => {
+      return changes.write(async (tx, changed, emit) => {
         const refs = await resolveReferences(tx, input, locale, null);
         const body: Block[] = input.body ?? [];
         let row: repo.ArticleRow;
@@ -242,14 +238,16 @@ export function articlesService(
         if (refs.tagIds) await repo.replaceTags(tx, row, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, row.id, refs.relatedIds);
         const links = refs.tagIds?.length || refs.relatedIds?.length ? await repo.linksOf(tx, row.id) : NO_LINKS;
-        markArticleChanged(changed, null, row, links);
-        return saveRevision(tx, row, links, author);
+        const keys = articleChangeKeys(null, row, links);
+        const editorView = await saveRevision(tx, row, links, author);
+        announce(changed, emit, createdEvents(editorView, urls, keys));
+        return editorView;
       });
     },
 
     async update(id: string, versions: number[], patch: ArticleUpdateInput, author: Author): Promise<ArticleWire> {
       checkEmbedHosts(patch.body, embedHosts);
-      return changes.write(async (tx, changed) => {
+      return changes.write(async (tx, changed, emit) => {
         const current = await repo.findArticleHeld(tx, id, 'no key update');
         if (!current) throw articleNotFound(id);
         const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
@@ -271,8 +269,10 @@ export function articlesService(
         if (refs.tagIds) await repo.replaceTags(tx, after, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, id, refs.relatedIds);
         const links = await repo.linksOf(tx, id);
-        markArticleChanged(changed, before, after, links, tagIdsBefore);
-        return saveRevision(tx, after, links, author);
+        const keys = articleChangeKeys(before, after, links, tagIdsBefore);
+        const editorView = await saveRevision(tx, after, links, author);
+        announce(changed, emit, await editEvents(tx, { before, after, links, editorView }, urls, keys));
+        return editorView;
       });
     },
 
@@ -305,7 +305,10 @@ export function articlesService(
 
     /** Gone from every read; its revisions stay for editors. */
     async remove(id: string, versions: number[]): Promise<void> {
-      await changes.write((tx, changed) => changeState(tx, changed, id, versions, () => ({ deletedAt: new Date() }), { create: false }));
+      await changes.write(async (tx, changed, emit) => {
+        const change = await changeState(tx, changed, id, versions, () => ({ deletedAt: new Date() }), { create: false });
+        announce(changed, emit, await stateChangeEvents(tx, { ...change, editorView: null }, urls, change.keys));
+      });
     },
 
     async revisions(id: string) {

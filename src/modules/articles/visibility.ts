@@ -40,3 +40,8 @@ export function linkPublishedAt(article: { status: string; publishedAt: Date | n
   if (article.deletedAt !== null) return null;
   return article.status === 'published' || article.status === 'scheduled' ? article.publishedAt : null;
 }
+
+/** `liveCondition` for a row already read: what anonymous readers see of it at `now`. */
+export function isLive(article: { status: string; publishedAt: Date | null; deletedAt: Date | null }, now = new Date()): boolean {
+  return linkPublishedAt(article) !== null && article.publishedAt !== null && article.publishedAt <= now;
+}

@@ -67,19 +67,22 @@ export async function listTags(
     .limit(options.limit);
 }
 
-/** Applies a change only if the row is still at one of the versions the client read. */
+/**
+ * Applies a change only if the row is still at one of the versions the client read. Returns the
+ * tag as anonymous readers now see it (live articles counted), for its event: no second read.
+ */
 export async function updateTagIfVersion(
   db: Database,
   id: string,
   versions: number[],
   changes: Partial<Pick<TagRow, 'slug' | 'name' | 'description' | 'locale'>>,
-): Promise<TagRow | undefined> {
+): Promise<TagWithCount | undefined> {
   if (versions.length === 0) return undefined;
   const [row] = await db
     .update(tags)
     .set({ ...changes, version: sql`${tags.version} + 1`, updatedAt: sql`now()` })
     .where(and(eq(tags.id, id), inArray(tags.version, versions)))
-    .returning();
+    .returning(tagColumns(false));
   return row;
 }
 

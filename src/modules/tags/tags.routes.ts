@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { setSurrogateKeys } from '../../http/caching.js';
-import { IfMatchHeaders, isoTime } from '../../http/common.schemas.js';
+import { IfMatchHeaders } from '../../http/common.schemas.js';
 import { problemResponses } from '../../http/openapi.js';
 import { requiredVersions } from '../../http/preconditions.js';
 import {
@@ -14,10 +14,9 @@ import {
   TagLookupQuery,
   TagPage,
   TagUpdate,
-  type TagWire,
 } from './tags.schemas.js';
-import { type Tag as TagRecord, tagsService } from './tags.service.js';
-import type { SiteUrls } from '../../lib/site-urls.js';
+import { tagsService } from './tags.service.js';
+import { tagWire } from './tag-wire.js';
 import { looksLikeUuid } from '../../lib/uuid.js';
 
 const OPENAPI_TAG = 'Tags';
@@ -25,23 +24,8 @@ const LIST_SURROGATE_KEY = 'tags';
 
 export const tagSurrogateKey = (id: string) => `tag:${id}`;
 
-function toWire(tag: TagRecord, urls: SiteUrls): TagWire {
-  return {
-    id: tag.id,
-    slug: tag.slug,
-    name: tag.name,
-    description: tag.description,
-    locale: tag.locale,
-    articleCount: tag.articleCount,
-    url: urls.tag(tag),
-    createdAt: isoTime(tag.createdAt),
-    updatedAt: isoTime(tag.updatedAt),
-    version: tag.version,
-  };
-}
-
 export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const tags = tagsService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE });
+  const tags = tagsService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, urls: app.siteUrls });
   /** A write names the tag by id or by slug, found as an editor's read finds it. */
   const idOf = async (idOrSlug: string, locale: string | undefined) =>
     looksLikeUuid(idOrSlug) ? idOrSlug : (await tags.get(idOrSlug, locale, true)).tag.id;
@@ -59,7 +43,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const { data, nextCursor } = await tags.list({ ...request.query, countsUnpublished: request.apiKey !== null });
       setSurrogateKeys(reply, [LIST_SURROGATE_KEY]);
-      return { data: data.map((tag) => toWire(tag, app.siteUrls)), nextCursor };
+      return { data: data.map((tag) => tagWire(tag, app.siteUrls)), nextCursor };
     },
   });
 
@@ -79,7 +63,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       reply.resourceVersion = tag.version;
       // Found in another locale: a tag taking the slug in DEFAULT_LOCALE (any tag write names the list key) displaces it.
       setSurrogateKeys(reply, [tagSurrogateKey(tag.id), ...(otherLocale ? [LIST_SURROGATE_KEY] : [])]);
-      return toWire(tag, app.siteUrls);
+      return tagWire(tag, app.siteUrls);
     },
   });
 
@@ -96,7 +80,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const tag = await tags.create(request.body);
       reply.resourceVersion = tag.version;
-      return reply.code(201).header('location', `/v1/tags/${tag.id}`).send(toWire(tag, app.siteUrls));
+      return reply.code(201).header('location', `/v1/tags/${tag.id}`).send(tagWire(tag, app.siteUrls));
     },
   });
 
@@ -118,7 +102,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const tag = await tags.update(await idOf(request.params.idOrSlug, request.query.locale), requiredVersions(request), request.body);
       reply.resourceVersion = tag.version;
-      return toWire(tag, app.siteUrls);
+      return tagWire(tag, app.siteUrls);
     },
   });
 

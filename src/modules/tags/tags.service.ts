@@ -7,6 +7,9 @@ import { decodeCursor, paginate } from '../../http/cursor.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { slugify } from '../../lib/slug.js';
 import { looksLikeUuid } from '../../lib/uuid.js';
+import type { SiteUrls } from '../../lib/site-urls.js';
+import { detachedArticleEvents, tagDeletedEvent, tagEvent } from '../../events/tag-events.js';
+import { liveArticlesTagged } from '../articles/articles.repository.js';
 import * as repo from './tags.repository.js';
 import type { TagCreateInput, TagUpdateInput } from './tags.schemas.js';
 
@@ -28,7 +31,8 @@ function notFound(idOrSlug: string): AppError {
 /** A tag's name and slug show on its page, the tag list, and every article, list and feed naming it. */
 const tagKeys = (id: string) => ['tags', `tag:${id}`];
 
-export function tagsService(db: Database, changes: ContentChanges, defaults: { locale: string }) {
+export function tagsService(db: Database, changes: ContentChanges, defaults: { locale: string; urls: Pick<SiteUrls, 'article' | 'tag'> }) {
+  const { urls } = defaults;
   /** After a write: the tag as its editor sees it. */
   async function mustFind(id: string): Promise<Tag> {
     const tag = await repo.findTag(db, repo.byId(id), true);
@@ -46,12 +50,13 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
         ]);
       }
       try {
-        const row = await changes.write(async (tx, changed) => {
+        return await changes.write(async (tx, changed, emit) => {
           const inserted = await repo.insertTag(tx, { slug, name: input.name, description: input.description ?? null, locale });
+          const tag = { ...inserted, articleCount: 0 };
           changed(...tagKeys(inserted.id));
-          return inserted;
+          emit(tagEvent('tag.created', tag, urls, tagKeys(inserted.id)));
+          return tag;
         });
-        return { ...row, articleCount: 0 };
       } catch (error) {
         // The unique index decides, so two racing creates cannot both win.
         if (isUniqueViolation(error)) throw slugTaken(slug, locale);
@@ -96,7 +101,7 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
     async update(id: string, versions: number[], update: TagUpdateInput): Promise<Tag> {
       let updated: repo.TagRow | undefined;
       try {
-        updated = await changes.write(async (tx, changed) => {
+        updated = await changes.write(async (tx, changed, emit) => {
           // An article's tags are in its locale (docs/adr/0009-locales.md): held first, so an
           // article taking the tag meanwhile (which reads it FOR KEY SHARE) is counted or waits.
           const held = update.locale === undefined ? undefined : await repo.lockTag(tx, id);
@@ -108,7 +113,9 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
             }
           }
           const row = await repo.updateTagIfVersion(tx, id, versions, update);
-          if (row) changed(...tagKeys(id));
+          if (!row) return undefined;
+          changed(...tagKeys(id));
+          emit(tagEvent('tag.updated', row, urls, tagKeys(id)));
           return row;
         });
       } catch (error) {
@@ -130,7 +137,7 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
      * 409 TAG_IN_USE, so no article loses a tag by accident.
      */
     async remove(id: string, versions: number[], options: { force: boolean } = { force: false }): Promise<void> {
-      await changes.write(async (tx, changed) => {
+      await changes.write(async (tx, changed, emit) => {
         const version = await repo.lockTag(tx, id);
         if (version === undefined) throw notFound(id);
         if (!versions.includes(version)) throw staleVersion('tag');
@@ -141,8 +148,12 @@ export function tagsService(db: Database, changes: ContentChanges, defaults: { l
             throw new AppError('TAG_IN_USE', `${articles} the tag ${id}; delete it with ?force=true to detach it from them.`);
           }
         }
+        // Without force no article carries it (checked above), so none changes.
+        const detached = options.force ? await detachedArticleEvents(tx, id, await liveArticlesTagged(tx, id), urls, tagKeys(id)) : [];
         await repo.deleteTagIfVersion(tx, id, versions);
         changed(...tagKeys(id));
+        for (const event of detached) changed(...event.data.surrogateKeys);
+        emit(tagDeletedEvent(id, tagKeys(id)), ...detached);
       });
     },
   };

@@ -183,15 +183,20 @@ export async function updateEntryIfVersion(
   return row;
 }
 
-export async function deleteEntryIfVersion(db: Database, id: string, versions: number[]): Promise<boolean> {
-  if (versions.length === 0) return false;
-  const deleted = await db
+/** The deleted entry (its `liveAt` tells whether readers saw it), or undefined if none was at those versions. */
+export async function deleteEntryIfVersion(db: Database, id: string, versions: number[]): Promise<EntryRow | undefined> {
+  if (versions.length === 0) return undefined;
+  const [deleted] = await db
     .delete(timelineEntries)
     .where(and(eq(timelineEntries.id, id), inArray(timelineEntries.version, versions)))
-    .returning({ id: timelineEntries.id });
-  if (deleted.length === 0) return false;
-  await markDeleted(db, 'timeline_entry');
-  return true;
+    .returning();
+  if (deleted) await markDeleted(db, 'timeline_entry');
+  return deleted;
+}
+
+/** Every entry that follows the article. */
+export async function entriesOfArticle(db: Database, articleId: string): Promise<EntryRow[]> {
+  return db.select().from(timelineEntries).where(eq(timelineEntries.articleId, articleId));
 }
 
 export async function entryExists(db: Database, id: string): Promise<boolean> {
@@ -202,28 +207,55 @@ export async function entryExists(db: Database, id: string): Promise<boolean> {
 type ArticleState = { id: string; locale: string; status: string; publishedAt: Date | null; deletedAt: Date | null };
 
 /**
- * Keeps an article's entries in step with it: visible from its publication time while it is
- * published or scheduled, hidden otherwise. On publish, with `create`, makes the entry if it has none.
+ * Keeps an article's entries in step with it (visible from its publication time while it is
+ * published or scheduled, hidden otherwise), and makes its entry when asked and none exists, in
+ * one statement (a write's round trips are its cost). Returns the article's entries afterwards.
  */
-/**
- * Keeps an article's entries in step with it, and makes its entry when asked and none exists, in
- * one statement (a write's round trips are its cost). Returns whether the timeline has entries of
- * the article afterwards.
- */
-export async function syncArticleEntries(db: Database, article: ArticleState, options: { create: boolean }): Promise<boolean> {
+export async function syncArticleEntries(db: Database, article: ArticleState, options: { create: boolean }): Promise<EntryRow[]> {
   const liveAt = linkPublishedAt(article)?.toISOString() ?? null;
   const result = await db.execute(sql`
     with updated as (
       update ${timelineEntries} set live_at = ${liveAt}::timestamptz, occurred_at = coalesce(${liveAt}::timestamptz, occurred_at)
       where article_id = ${article.id}
-      returning id
+      returning *
     ), inserted as (
       insert into ${timelineEntries} (occurred_at, live_at, locale, article_id)
       select ${liveAt}::timestamptz, ${liveAt}::timestamptz, ${article.locale}, ${article.id}::uuid
       where ${options.create}::boolean and ${liveAt}::timestamptz is not null and not exists (select 1 from updated)
-      returning id
+      returning *
     )
-    select exists (select 1 from updated) or exists (select 1 from inserted) as in_timeline
+    select * from updated union all select * from inserted
   `);
-  return (result as unknown as { rows: { in_timeline: boolean }[] }).rows[0]?.in_timeline ?? false;
+  return (result as unknown as { rows: RawEntryRow[] }).rows.map(entryFromRaw);
+}
+
+/** An entry as a raw statement returns it: column names, and times as the driver parses them. */
+interface RawEntryRow {
+  id: string;
+  occurred_at: Date | string;
+  locale: string;
+  title: string | null;
+  label: EntryRow['label'];
+  article_id: string | null;
+  url: string | null;
+  live_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  version: number;
+}
+
+function entryFromRaw(row: RawEntryRow): EntryRow {
+  return {
+    id: row.id,
+    occurredAt: new Date(row.occurred_at),
+    locale: row.locale,
+    title: row.title,
+    label: row.label,
+    articleId: row.article_id,
+    url: row.url,
+    liveAt: row.live_at === null ? null : new Date(row.live_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    version: Number(row.version),
+  };
 }

@@ -4,7 +4,6 @@ import type { ContentChanges } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import type { ArticleLabel } from '../../db/schema/articles.js';
 import { AppError } from '../../http/app-error.js';
-import { isoTime } from '../../http/common.schemas.js';
 import { decodeCursor, paginate } from '../../http/cursor.js';
 import { staleVersion } from '../../http/preconditions.js';
 import { localDate } from '../../lib/local-date.js';
@@ -12,7 +11,12 @@ import type { SiteUrls } from '../../lib/site-urls.js';
 import * as articlesRepo from '../articles/articles.repository.js';
 import { EDITORIAL, linkPublishedAt, type Viewer } from '../articles/visibility.js';
 import * as repo from './timeline.repository.js';
+import { entryWire } from './entry-wire.js';
+import { entryDeletedEvent, entryEvent, entryKeys, entryIsPublic } from '../../events/timeline-events.js';
 import type { TimelineEntryWire, TimelineQueryInput } from './timeline.schemas.js';
+
+/** Where it was always imported from (feeds). */
+export { entryWire } from './entry-wire.js';
 
 const TIMELINE_CURSOR = 'timeline';
 const CursorValues = z.tuple([Timestamp, z.uuid()]);
@@ -21,37 +25,14 @@ function notFound(id: string): AppError {
   return new AppError('TIMELINE_ENTRY_NOT_FOUND', `No timeline entry has the id ${id}.`);
 }
 
-/**
- * `url` is where the entry leads readers: the link set on it, else its article's page on the
- * website; `article.url` is always the article's page.
- */
-export function entryWire(entry: repo.EntryWithArticle, urls: SiteUrls): TimelineEntryWire {
-  const articleUrl = entry.article && urls.article(entry.article);
-  return {
-    id: entry.id,
-    occurredAt: isoTime(entry.occurredAt),
-    title: entry.title ?? entry.article?.title ?? '',
-    label: (entry.label ?? entry.article?.label ?? null) as ArticleLabel | null,
-    articleId: entry.articleId,
-    article: entry.article && { id: entry.article.id, slug: entry.article.slug, title: entry.article.title, url: articleUrl },
-    url: entry.url ?? articleUrl ?? null,
-    locale: entry.locale,
-    createdAt: isoTime(entry.createdAt),
-    updatedAt: isoTime(entry.updatedAt),
-    version: entry.version,
-  };
-}
-
-/** An entry shows on its own page, on timeline pages and in the timeline feed. */
-const entryKeys = (id: string) => ['timeline', `timeline:${id}`];
-
 export function timelineService(db: Database, changes: ContentChanges, defaults: { locale: string; timeZone: string; urls: SiteUrls }) {
   const toWire = (entry: repo.EntryWithArticle) => entryWire(entry, defaults.urls);
-  async function mustFind(id: string, viewer: Viewer = EDITORIAL): Promise<repo.EntryWithArticle> {
-    const entry = await repo.findEntry(db, id, viewer);
+  async function mustFindIn(tx: Database, id: string, viewer: Viewer = EDITORIAL): Promise<repo.EntryWithArticle> {
+    const entry = await repo.findEntry(tx, id, viewer);
     if (!entry) throw notFound(id);
     return entry;
   }
+  const mustFind = (id: string, viewer?: Viewer) => mustFindIn(db, id, viewer);
 
   async function page(query: TimelineQueryInput, viewer: Viewer) {
     const cursor = query.cursor ? decodeCursor(TIMELINE_CURSOR, query.cursor, CursorValues) : undefined;
@@ -104,7 +85,7 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
       occurredAt?: string;
       locale?: string;
     }) {
-      const row = await changes.write(async (tx, changed) => {
+      const entry = await changes.write(async (tx, changed, emit) => {
         let liveAt: Date | null = new Date();
         let occurredAt = input.occurredAt ? new Date(input.occurredAt) : new Date();
         let locale = input.locale ?? defaults.locale;
@@ -132,10 +113,13 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
           url: input.url ?? null,
           liveAt,
         });
+        // Read back with its article in the write (instead of after it): the event needs it too.
+        const created = await mustFindIn(tx, inserted.id);
         changed(...entryKeys(inserted.id));
-        return inserted;
+        emit(entryEvent('timeline.entry.created', created, defaults.urls));
+        return created;
       });
-      return toWire(await mustFind(row.id));
+      return toWire(entry);
     },
 
     async update(
@@ -148,23 +132,28 @@ export function timelineService(db: Database, changes: ContentChanges, defaults:
         throw new AppError('VALIDATION_FAILED', 'A flash entry keeps a title.', [{ path: 'body.title', message: 'required without an article' }]);
       }
       const { occurredAt, ...rest } = update;
-      const updated = await changes.write(async (tx, changed) => {
+      const updated = await changes.write(async (tx, changed, emit) => {
         const row = await repo.updateEntryIfVersion(tx, id, versions, {
           ...rest,
           ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}),
         });
-        if (row) changed(...entryKeys(id));
-        return row;
+        if (!row) return undefined;
+        const entry = await mustFindIn(tx, id);
+        changed(...entryKeys(id));
+        emit(entryEvent('timeline.entry.updated', entry, defaults.urls));
+        return entry;
       });
       if (!updated) throw staleVersion('timeline entry');
-      return toWire(await mustFind(id));
+      return toWire(updated);
     },
 
     async remove(id: string, versions: number[]) {
-      const deleted = await changes.write(async (tx, changed) => {
-        const done = await repo.deleteEntryIfVersion(tx, id, versions);
-        if (done) changed(...entryKeys(id));
-        return done;
+      const deleted = await changes.write(async (tx, changed, emit) => {
+        const row = await repo.deleteEntryIfVersion(tx, id, versions);
+        if (!row) return false;
+        changed(...entryKeys(id));
+        emit(entryDeletedEvent(id, entryIsPublic(row)));
+        return true;
       });
       if (deleted) return;
       if (!(await repo.entryExists(db, id))) throw notFound(id);
