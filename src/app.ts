@@ -32,6 +32,7 @@ import { timelineRoutes } from './modules/timeline/timeline.routes.js';
 import { tagsRoutes } from './modules/tags/tags.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { webhookWorkerPlugin } from './modules/webhooks/worker.plugin.js';
+import { eventSchedulerPlugin } from './events/scheduler.plugin.js';
 import type { DeliveryLimits } from './modules/webhooks/worker.js';
 
 declare module 'fastify' {
@@ -141,6 +142,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   );
   // Sends webhook deliveries from the moment the app is ready; stops before the database closes.
   await app.register(webhookWorkerPlugin, { limits: deps.webhookLimits });
+  // Announces scheduled articles when their time comes, once across processes; sweeps old events.
+  await app.register(eventSchedulerPlugin);
 
   return app;
 }

@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { isEmptyDatabase, loadDemoContent } from './db/demo/load-demo.js';
+import { siteUrls } from './lib/site-urls.js';
 import { createLogger } from './logger.js';
 
 function loadConfigOrExit() {
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   await database.migrate();
   logger.info({ database: database.kind }, 'database ready, migrations applied');
   if (config.DEMO_CONTENT && (await isEmptyDatabase(database.db))) {
-    const result = await loadDemoContent(database.db, { locale: config.DEFAULT_LOCALE });
+    const result = await loadDemoContent(database.db, { locale: config.DEFAULT_LOCALE, urls: siteUrls(config) });
     logger.info(result, 'empty database: demo content loaded');
   }
 

@@ -5,9 +5,12 @@ import type { Database } from '../db/database.js';
 import { sweepExpired } from '../modules/events/events.repository.js';
 import type { EventDraft } from './event-types.js';
 
-/** Held for one tick's transaction by the process doing the log's timed work; any other skips it. */
+/** Held for one tick's transaction by the process announcing; any other skips that tick. */
 const SCHEDULER_LOCK = 7312025002;
-export const TICK_MS = 1_000;
+/** The longest wait between two looks, whatever the schedule says (a missed notification heals). */
+export const MAX_WAIT_MS = 60_000;
+/** After a failed look (the database away), the next one. */
+const RETRY_MS = 5_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
 const SWEEP_BATCH = 5_000;
 const SWEEP_ROUNDS = 20;
@@ -19,33 +22,34 @@ export interface SchedulerOptions {
   goLiveEvents: (tx: Database, articleId: string) => Promise<EventDraft[]>;
   retentionDays: number;
   log: FastifyBaseLogger;
-  tickMs?: number;
 }
 
 /**
- * The change log's timed work, in every process, done by one at a time: each tick takes a
- * transaction-scoped advisory lock with `pg_try_advisory_xact_lock`, so whichever process gets it
- * does the tick and the others skip it; when that process dies the next tick of another takes
- * over. Scheduled articles whose time has come become `published` in the same transaction that
- * appends their `article.published`: the update matches each article once, so the announcement
- * is made once whatever the number of processes (docs/adr/0013-scheduled-go-live.md).
+ * The change log's timed work (docs/adr/0013-scheduled-go-live.md), in every process. A timer
+ * waits for the earliest scheduled publication (looked up again after every write this process
+ * hears of, and at least once a minute); when it fires, whichever process takes the advisory lock
+ * flips the articles whose time has come to `published` and appends their `article.published` in
+ * that transaction. The update matches each article once, so each is announced once whatever the
+ * number of processes, and the others find nothing left when they get the lock.
  */
 export function eventScheduler(options: SchedulerOptions) {
-  const tickMs = options.tickMs ?? TICK_MS;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
-  let lastSweep = 0;
+  let again = false;
+  let stopped = true;
+  let lastSweep = Date.now();
 
-  async function dueArticles(): Promise<boolean> {
-    const result = await options.db.execute(
-      sql`select exists (select 1 from articles where status = 'scheduled' and deleted_at is null and published_at <= now()) as due`,
-    );
-    return Boolean((result as unknown as { rows: { due: boolean }[] }).rows[0]?.due);
+  /** Milliseconds until the earliest scheduled article is due (0 or less: due now); null: none. */
+  async function msUntilDue(): Promise<number | null> {
+    const result = await options.db.execute(sql`
+      select extract(epoch from (min(published_at) - now())) * 1000 as ms_left
+      from articles where status = 'scheduled' and deleted_at is null`);
+    const msLeft = (result as unknown as { rows: { ms_left: string | number | null }[] }).rows[0]?.ms_left;
+    return msLeft === null || msLeft === undefined ? null : Number(msLeft);
   }
 
-  /** Announces the articles whose time has come; returns how many (0 when another process holds the tick). */
+  /** Announces the articles whose time has come; 0 when there are none or another process has the tick. */
   async function announceDue(): Promise<number> {
-    if (!(await dueArticles())) return 0;
     return options.changes.write(async (tx, changed, emit) => {
       const lock = await tx.execute(sql`select pg_try_advisory_xact_lock(${SCHEDULER_LOCK}) as held`);
       if (!(lock as unknown as { rows: { held: boolean }[] }).rows[0]?.held) return 0;
@@ -56,8 +60,8 @@ export function eventScheduler(options: SchedulerOptions) {
       const ids = (went as unknown as { rows: { id: string }[] }).rows.map((row) => row.id);
       for (const id of ids) {
         const drafts = await options.goLiveEvents(tx, id);
-        emit(...drafts);
         changed(...drafts.flatMap((draft) => draft.data.surrogateKeys));
+        emit(...drafts);
       }
       return ids.length;
     });
@@ -66,7 +70,7 @@ export function eventScheduler(options: SchedulerOptions) {
   async function sweepIfDue(): Promise<void> {
     if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
     lastSweep = Date.now();
-    // Batches of SWEEP_BATCH, each its own short transaction; a large backlog takes a few ticks.
+    // Batches, each its own short transaction; a large backlog takes a few sweeps.
     let removed = 0;
     for (let round = 0; round < SWEEP_ROUNDS; round += 1) {
       const batch = await sweepExpired(options.db, options.retentionDays, SWEEP_BATCH);
@@ -76,35 +80,58 @@ export function eventScheduler(options: SchedulerOptions) {
     if (removed > 0) options.log.info({ removed }, 'events past the retention removed');
   }
 
-  async function tick(): Promise<void> {
+  /** Announces what is due, then waits for what is next. */
+  async function look(): Promise<void> {
+    let wait = MAX_WAIT_MS;
     try {
-      const announced = await announceDue();
-      if (announced > 0) options.log.info({ announced }, 'scheduled articles went live');
+      let msLeft = await msUntilDue();
+      if (msLeft !== null && msLeft <= 0) {
+        const announced = await announceDue();
+        if (announced > 0) options.log.info({ announced }, 'scheduled articles went live');
+        msLeft = await msUntilDue();
+      }
       await sweepIfDue();
+      // Due already (another process holds the tick) or soon: look again then, at most a minute on.
+      if (msLeft !== null) wait = Math.min(MAX_WAIT_MS, Math.max(msLeft <= 0 ? 250 : msLeft, 0));
     } catch (error) {
-      // The next tick tries again: an announcement is made by the update that flips the status,
-      // so nothing is lost or doubled by a failed tick.
-      options.log.warn({ err: error }, 'event scheduler tick failed');
+      options.log.warn({ err: error }, 'event scheduler: look failed; trying again shortly');
+      wait = RETRY_MS;
     }
+    if (!stopped) {
+      clearTimeout(timer);
+      timer = setTimeout(wake, wait);
+      timer.unref();
+    }
+  }
+
+  /** Looks now, or right after the look in progress (a write may have changed the schedule). */
+  function wake(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = look().finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        wake();
+      }
+    });
   }
 
   return {
     start(): void {
-      if (timer) return;
-      timer = setInterval(() => {
-        if (running) return;
-        running = tick().finally(() => (running = undefined));
-      }, tickMs);
-      timer.unref();
+      stopped = false;
+      wake();
     },
-    /** Stops the timer and waits for a tick in progress. */
+    wake,
+    /** Stops the timer and waits for a look in progress. */
     async stop(): Promise<void> {
-      clearInterval(timer);
-      timer = undefined;
+      stopped = true;
+      clearTimeout(timer);
       await running;
     },
-    /** One tick now (tests). */
-    tick,
     announceDue,
   };
 }

@@ -5,6 +5,7 @@ import { articles } from '../schema/articles.js';
 import { tags } from '../schema/tags.js';
 import { ArticleCreate } from '../../modules/articles/articles.schemas.js';
 import * as articlesRepo from '../../modules/articles/articles.repository.js';
+import type { ArticleUrls } from '../../modules/articles/article-url.js';
 import { articlesService } from '../../modules/articles/articles.service.js';
 import { EDITORIAL } from '../../modules/articles/visibility.js';
 import { SEED_ARTICLE, SEED_TIMELINE } from './seed-article.js';
@@ -27,7 +28,8 @@ export async function isEmptyDatabase(db: Database): Promise<boolean> {
  * Loads the seed page's article through the same service and validation as the API, so demo
  * content is exactly what an editor could have written. Content already present is left alone.
  */
-export async function loadDemoContent(db: Database, defaults: { locale: string }): Promise<DemoResult> {
+/** `urls`: the site's addresses, which the articles' events carry (as answers do). */
+export async function loadDemoContent(db: Database, defaults: { locale: string; urls?: ArticleUrls }): Promise<DemoResult> {
   // Running servers on the same database (`npm run demo` beside them) drop their cached pages.
   const changes = contentChanges(db, newInstanceId(), () => {});
   return changes.write(async (tx, changed) => {
@@ -60,7 +62,7 @@ async function loadSeedTimeline(db: Database): Promise<number> {
   return missing.length;
 }
 
-async function loadSeedArticle(db: Database, defaults: { locale: string }): Promise<number> {
+async function loadSeedArticle(db: Database, defaults: { locale: string; urls?: ArticleUrls }): Promise<number> {
   const service = articlesService(db, contentChanges(db, newInstanceId(), () => {}), defaults);
   const { publishedAt, ...fields } = SEED_ARTICLE;
   const input = ArticleCreate.parse(fields);

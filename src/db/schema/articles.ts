@@ -62,6 +62,8 @@ export const articles = pgTable(
     index('articles_published_idx')
       .on(table.publishedAt, table.id)
       .where(sql`${table.deletedAt} is null and ${table.status} in ('published', 'scheduled')`),
+    // Scheduled articles not yet announced (ADR 13): few, found without walking the live ones.
+    index('articles_scheduled_idx').on(table.publishedAt).where(sql`${table.status} = 'scheduled' and ${table.deletedAt} is null`),
     index('articles_created_idx').on(table.createdAt, table.id).where(sql`${table.deletedAt} is null`),
     index('articles_search_idx').using('gin', table.search),
     // The newest change of any article (drafts and deletions too): the feeds' Last-Modified.

@@ -1,0 +1,1 @@
+CREATE INDEX "articles_scheduled_idx" ON "articles" USING btree ("published_at") WHERE "articles"."status" = 'scheduled' and "articles"."deleted_at" is null;
