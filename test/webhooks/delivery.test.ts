@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
+import { keysService } from '../../src/modules/keys/keys.service.js';
 import { json } from '../helper.js';
 import { appendEvent, createWebhook, deliveries, eventually, receiver, webhookApp } from './webhook-helper.js';
 
@@ -120,5 +121,18 @@ t.test('no answer within the time limit is a failed attempt', async (t) => {
   t.equal(attempt?.responseStatus, null);
   t.match(attempt?.error, /within 1000 ms/);
   t.ok((attempt?.durationMs ?? 0) >= 1_000 && (attempt?.durationMs ?? 0) < 2_000, `cut at ${attempt?.durationMs} ms`);
+  await w.app.inject({ method: 'DELETE', url: `/v1/webhooks/${hook.id}`, headers: w.admin });
+});
+
+t.test('a real write is delivered: creating a tag sends tag.created with the tag', async (t) => {
+  const target = await receiver(t);
+  const hook = await createWebhook(w, { url: target.url, events: ['tag.created'] });
+  const { key } = await keysService(w.database.db).create({ role: 'editor', name: 'tag writer' });
+  const created = await w.app.inject({ method: 'POST', url: '/v1/tags', headers: { authorization: `Bearer ${key}` }, payload: { name: 'Energy' } });
+  t.equal(created.statusCode, 201);
+  const request = await eventually('the delivery', async () => target.received[0]);
+  const payload = new Webhook(hook.secret).verify(request.body, request.headers as Record<string, string>) as { type: string; data: { id: string } };
+  t.equal(payload.type, 'tag.created');
+  t.equal(payload.data.id, json<{ id: string }>(created).id, 'the created tag');
   await w.app.inject({ method: 'DELETE', url: `/v1/webhooks/${hook.id}`, headers: w.admin });
 });
