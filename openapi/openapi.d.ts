@@ -403,6 +403,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change log
+         * @description Every committed change, oldest first, in commit order: a client keeps the last id it has and asks for `after` it, deletions included, and misses nothing. Without a key, public types only (`article.published|updated|unpublished`, `timeline.entry.*`, `tag.*`) about what anonymous readers may see; with one, also `article.created|changed|scheduled`. Events are kept EVENTS_RETENTION_DAYS (default 30): an `after` older than that is 410 `EVENTS_EXPIRED`. Never cached.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sitemaps/news.xml": {
         parameters: {
             query?: never;
@@ -463,6 +483,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description Newest first. Secrets are never shown.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook
+         * @description Events of the listed types that happen from now on are POSTed to the URL, signed (Standard Webhooks). Answers the signing secret once. A URL whose address is written out must be public (422 otherwise); the address a host name resolves to is checked at every delivery.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook
+         * @description Its settings and state (disabledReason when it turned itself off), never its secret.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description With its deliveries; nothing more is sent to it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook
+         * @description Changes the fields given. `enabled: true` turns it back on (from the next event). `rotateSecret: true` answers a new secret once; the previous one also signs deliveries for 24 hours.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Newest first, each with every attempt (status, response code, error) and its next try.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a delivery
+         * @description Sends it again now: a failed (or succeeded) delivery gets one more attempt; a pending one is brought forward. Same webhook-id and body as before.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -484,7 +596,7 @@ export interface components {
              * @description Stable machine-readable error code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "MALFORMED_REQUEST" | "MALFORMED_JSON" | "INVALID_CURSOR" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "TAG_NOT_FOUND" | "KEY_NOT_FOUND" | "ARTICLE_NOT_FOUND" | "REVISION_NOT_FOUND" | "TIMELINE_ENTRY_NOT_FOUND" | "SITEMAPS_DISABLED" | "SITEMAP_PAGE_NOT_FOUND" | "TAG_SLUG_TAKEN" | "ARTICLE_SLUG_TAKEN" | "INVALID_TRANSITION" | "TAG_IN_USE" | "UNKNOWN_REFERENCE" | "REQUEST_TIMEOUT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "MALFORMED_REQUEST" | "MALFORMED_JSON" | "INVALID_CURSOR" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "TAG_NOT_FOUND" | "KEY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "ARTICLE_NOT_FOUND" | "REVISION_NOT_FOUND" | "TIMELINE_ENTRY_NOT_FOUND" | "SITEMAPS_DISABLED" | "SITEMAP_PAGE_NOT_FOUND" | "TAG_SLUG_TAKEN" | "ARTICLE_SLUG_TAKEN" | "INVALID_TRANSITION" | "TAG_IN_USE" | "EVENTS_EXPIRED" | "UNKNOWN_REFERENCE" | "WEBHOOK_TARGET_FORBIDDEN" | "REQUEST_TIMEOUT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description Quote it when reporting a problem */
             requestId: string;
             /** @description One entry per invalid input field */
@@ -946,6 +1058,479 @@ export interface components {
         RevisionList: {
             data: components["schemas"]["RevisionSummary"][];
         };
+        /**
+         * @example {
+         *       "id": "5d0c1c1e-6f2a-4c59-9a57-3b7e2f0a8d11",
+         *       "slug": "russia",
+         *       "name": "Russia",
+         *       "description": null,
+         *       "locale": "en",
+         *       "articleCount": 1,
+         *       "url": "https://news.example/tags/russia",
+         *       "createdAt": "2023-03-02T17:59:00.000Z",
+         *       "updatedAt": "2023-03-02T17:59:00.000Z",
+         *       "version": 1
+         *     }
+         */
+        Tag: {
+            /**
+             * Format: uuid
+             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+             */
+            id: string;
+            /** @example russia */
+            slug: string;
+            /** @example Russia */
+            name: string;
+            description: string | null;
+            /** @example en */
+            locale: string;
+            /**
+             * Format: int32
+             * @description Articles carrying this tag that the caller may see
+             */
+            articleCount: number;
+            /**
+             * @description The tag's page on the news website (SITE_URL + SITE_TAG_PATH); null while SITE_URL is unset
+             * @example https://news.example/tags/russia
+             */
+            url: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            updatedAt: string;
+            /**
+             * Format: int32
+             * @description Grows by one on every change; the ETag is derived from it
+             */
+            version: number;
+        };
+        /**
+         * @example {
+         *       "name": "Росія",
+         *       "locale": "uk"
+         *     }
+         */
+        TagCreate: {
+            /** @example Russia */
+            name: string;
+            /**
+             * @description Made from the name when absent (Cyrillic is transliterated)
+             * @example rosiia
+             */
+            slug?: string;
+            /** @example Coverage of Russia and its war against Ukraine */
+            description?: string | null;
+            /**
+             * @description Defaults to the configured DEFAULT_LOCALE
+             * @example en
+             */
+            locale?: string;
+        };
+        /**
+         * @example {
+         *       "description": "Coverage of Russia"
+         *     }
+         */
+        TagUpdate: {
+            /** @example Russia */
+            name?: string;
+            /** @example rosiia */
+            slug?: string;
+            /** @example Coverage of Russia and its war against Ukraine */
+            description?: string | null;
+            /**
+             * @description BCP 47 language tag
+             * @example en
+             */
+            locale?: string;
+        };
+        TagPage: {
+            data: components["schemas"]["Tag"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+         *       "occurredAt": "2024-11-22T13:37:00.000Z",
+         *       "title": "Game of chicken",
+         *       "label": "opinion",
+         *       "articleId": null,
+         *       "article": null,
+         *       "url": null,
+         *       "locale": "en",
+         *       "createdAt": "2024-11-22T13:37:00.000Z",
+         *       "updatedAt": "2024-11-22T13:37:00.000Z",
+         *       "version": 1
+         *     }
+         */
+        TimelineEntry: {
+            /**
+             * Format: uuid
+             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt: string;
+            /** @description The entry's own title, else its article's */
+            title: string;
+            label: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+            articleId: string | null;
+            article: {
+                /**
+                 * Format: uuid
+                 * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+                 */
+                id: string;
+                slug: string;
+                title: string;
+                /** @description The article's page on the news website; null while SITE_URL is unset */
+                url: string | null;
+            } | null;
+            /** @description Where the entry leads readers: the link set on it, else its article's page on the news website (null while SITE_URL is unset) */
+            url: string | null;
+            locale: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            updatedAt: string;
+            /** Format: int32 */
+            version: number;
+        };
+        TimelinePage: {
+            data: components["schemas"]["TimelineEntry"][];
+            nextCursor: string | null;
+        };
+        /** @description groupBy=day: entries by calendar day in the time zone; a day may continue on the next page */
+        TimelineDays: {
+            days: {
+                /** @example 2024-11-22 */
+                date: string;
+                entries: components["schemas"]["TimelineEntry"][];
+            }[];
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "title": "Czech Foreign Minister Lipavsky arrives in Kyiv",
+         *       "occurredAt": "2024-11-22T09:15:00.000Z"
+         *     }
+         */
+        TimelineEntryCreate: {
+            /** @description Required without articleId; else overrides the article's title */
+            title?: string;
+            label?: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+            /**
+             * Format: uuid
+             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+             */
+            articleId?: string;
+            /** @description Where the entry leads readers; without one, to its article's page */
+            url?: string | null;
+            /**
+             * Format: date-time
+             * @description Default: the article's publication time, or now
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt?: string;
+            /**
+             * @description BCP 47 language tag
+             * @example en
+             */
+            locale?: string;
+        };
+        /**
+         * @example {
+         *       "title": "Czech Foreign Minister Lipavsky meets Zelensky in Kyiv",
+         *       "label": "breaking"
+         *     }
+         */
+        TimelineEntryUpdate: {
+            /** @description null: follow the article's title again */
+            title?: string | null;
+            label?: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+            /** @description Where the entry leads readers; without one, to its article's page */
+            url?: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt?: string;
+            /**
+             * @description BCP 47 language tag
+             * @example en
+             */
+            locale?: string;
+        };
+        EventRemoval: {
+            id: string;
+            /** @description What a CDN should purge for this change */
+            surrogateKeys: string[];
+        };
+        /**
+         * @example {
+         *       "id": "4128",
+         *       "type": "article.unpublished",
+         *       "occurredAt": "2024-11-22T18:00:00.000Z",
+         *       "data": {
+         *         "id": "3f2a9c1e-5b7d-4e8a-9c0f-1a2b3c4d5e6f",
+         *         "surrogateKeys": [
+         *           "article:3f2a9c1e-5b7d-4e8a-9c0f-1a2b3c4d5e6f",
+         *           "articles",
+         *           "feeds"
+         *         ]
+         *       }
+         *     }
+         */
+        Event: {
+            /** @example 4128 */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt: string;
+            /** @enum {string} */
+            type: "article.published" | "article.updated" | "article.created" | "article.scheduled";
+            data: {
+                /**
+                 * Format: uuid
+                 * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+                 */
+                id: string;
+                slug: string;
+                locale: string;
+                /** @enum {string} */
+                status: "draft" | "scheduled" | "published" | "archived";
+                title: string;
+                lead: string | null;
+                label: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+                section: string | null;
+                byline: string | null;
+                tags: components["schemas"]["TagRef"][];
+                coverImage: components["schemas"]["CoverImage"] | null;
+                /** @description Set by editors when the article's page is not where SITE_ARTICLE_PATH puts it */
+                canonicalUrl: string | null;
+                /**
+                 * @description The article's page on the news website: canonicalUrl, else SITE_URL + SITE_ARTICLE_PATH; null while SITE_URL is unset (or the path has a date and the article was never published)
+                 * @example https://news.example/articles/kyiv-braces-for-winter-blackouts
+                 */
+                url: string | null;
+                publishedAt: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                updatedAt: string;
+                /** Format: int32 */
+                version: number;
+                body: components["schemas"]["Block"][];
+                sources: components["schemas"]["Source"][];
+                related: components["schemas"]["RelatedArticle"][];
+                /** @description Present with ?format=html: the body rendered as HTML */
+                bodyHtml?: string;
+                /** @description What a CDN should purge for this change */
+                surrogateKeys: string[];
+            };
+        } | {
+            /** @example 4128 */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt: string;
+            /** @constant */
+            type: "article.changed";
+            /** @description The article as editors see it; `{id, surrogateKeys}` when it was deleted */
+            data: {
+                /**
+                 * Format: uuid
+                 * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+                 */
+                id: string;
+                slug: string;
+                locale: string;
+                /** @enum {string} */
+                status: "draft" | "scheduled" | "published" | "archived";
+                title: string;
+                lead: string | null;
+                label: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+                section: string | null;
+                byline: string | null;
+                tags: components["schemas"]["TagRef"][];
+                coverImage: components["schemas"]["CoverImage"] | null;
+                /** @description Set by editors when the article's page is not where SITE_ARTICLE_PATH puts it */
+                canonicalUrl: string | null;
+                /**
+                 * @description The article's page on the news website: canonicalUrl, else SITE_URL + SITE_ARTICLE_PATH; null while SITE_URL is unset (or the path has a date and the article was never published)
+                 * @example https://news.example/articles/kyiv-braces-for-winter-blackouts
+                 */
+                url: string | null;
+                publishedAt: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                updatedAt: string;
+                /** Format: int32 */
+                version: number;
+                body: components["schemas"]["Block"][];
+                sources: components["schemas"]["Source"][];
+                related: components["schemas"]["RelatedArticle"][];
+                /** @description Present with ?format=html: the body rendered as HTML */
+                bodyHtml?: string;
+                /** @description What a CDN should purge for this change */
+                surrogateKeys: string[];
+            } | components["schemas"]["EventRemoval"];
+        } | {
+            /** @example 4128 */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt: string;
+            /** @enum {string} */
+            type: "timeline.entry.created" | "timeline.entry.updated";
+            data: {
+                /**
+                 * Format: uuid
+                 * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+                 */
+                id: string;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                occurredAt: string;
+                /** @description The entry's own title, else its article's */
+                title: string;
+                label: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
+                articleId: string | null;
+                article: {
+                    /**
+                     * Format: uuid
+                     * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+                     */
+                    id: string;
+                    slug: string;
+                    title: string;
+                    /** @description The article's page on the news website; null while SITE_URL is unset */
+                    url: string | null;
+                } | null;
+                /** @description Where the entry leads readers: the link set on it, else its article's page on the news website (null while SITE_URL is unset) */
+                url: string | null;
+                locale: string;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                updatedAt: string;
+                /** Format: int32 */
+                version: number;
+                /** @description What a CDN should purge for this change */
+                surrogateKeys: string[];
+            };
+        } | {
+            /** @example 4128 */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt: string;
+            /** @enum {string} */
+            type: "tag.created" | "tag.updated";
+            data: {
+                /**
+                 * Format: uuid
+                 * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+                 */
+                id: string;
+                /** @example russia */
+                slug: string;
+                /** @example Russia */
+                name: string;
+                description: string | null;
+                /** @example en */
+                locale: string;
+                /**
+                 * Format: int32
+                 * @description Articles carrying this tag that the caller may see
+                 */
+                articleCount: number;
+                /**
+                 * @description The tag's page on the news website (SITE_URL + SITE_TAG_PATH); null while SITE_URL is unset
+                 * @example https://news.example/tags/russia
+                 */
+                url: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @example 2024-11-22T14:30:00.000Z
+                 */
+                updatedAt: string;
+                /**
+                 * Format: int32
+                 * @description Grows by one on every change; the ETag is derived from it
+                 */
+                version: number;
+                /** @description What a CDN should purge for this change */
+                surrogateKeys: string[];
+            };
+        } | {
+            /** @example 4128 */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            occurredAt: string;
+            /** @enum {string} */
+            type: "article.unpublished" | "timeline.entry.deleted" | "tag.deleted";
+            data: components["schemas"]["EventRemoval"];
+        };
+        EventPage: {
+            data: components["schemas"]["Event"][];
+            /** @description Pass as `cursor` for the next page; null when you have caught up (keep the last id) */
+            nextCursor: string | null;
+        };
         /** @description A feed as JSON Feed 1.1 */
         JsonFeed: {
             /** @constant */
@@ -1085,165 +1670,57 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        /**
-         * @example {
-         *       "id": "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
-         *       "occurredAt": "2024-11-22T13:37:00.000Z",
-         *       "title": "Game of chicken",
-         *       "label": "opinion",
-         *       "articleId": null,
-         *       "article": null,
-         *       "url": null,
-         *       "locale": "en",
-         *       "createdAt": "2024-11-22T13:37:00.000Z",
-         *       "updatedAt": "2024-11-22T13:37:00.000Z",
-         *       "version": 1
-         *     }
-         */
-        TimelineEntry: {
+        Webhook: {
             /**
              * Format: uuid
              * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
              */
             id: string;
-            /**
-             * Format: date-time
-             * @example 2024-11-22T14:30:00.000Z
-             */
-            occurredAt: string;
-            /** @description The entry's own title, else its article's */
-            title: string;
-            label: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
-            articleId: string | null;
-            article: {
-                /**
-                 * Format: uuid
-                 * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
-                 */
-                id: string;
-                slug: string;
-                title: string;
-                /** @description The article's page on the news website; null while SITE_URL is unset */
-                url: string | null;
-            } | null;
-            /** @description Where the entry leads readers: the link set on it, else its article's page on the news website (null while SITE_URL is unset) */
-            url: string | null;
-            locale: string;
-            /**
-             * Format: date-time
-             * @example 2024-11-22T14:30:00.000Z
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @example 2024-11-22T14:30:00.000Z
-             */
-            updatedAt: string;
-            /** Format: int32 */
-            version: number;
-        };
-        TimelinePage: {
-            data: components["schemas"]["TimelineEntry"][];
-            nextCursor: string | null;
-        };
-        /** @description groupBy=day: entries by calendar day in the time zone; a day may continue on the next page */
-        TimelineDays: {
-            days: {
-                /** @example 2024-11-22 */
-                date: string;
-                entries: components["schemas"]["TimelineEntry"][];
-            }[];
-            nextCursor: string | null;
-        };
-        /**
-         * @example {
-         *       "title": "Czech Foreign Minister Lipavsky arrives in Kyiv",
-         *       "occurredAt": "2024-11-22T09:15:00.000Z"
-         *     }
-         */
-        TimelineEntryCreate: {
-            /** @description Required without articleId; else overrides the article's title */
-            title?: string;
-            label?: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
-            /**
-             * Format: uuid
-             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
-             */
-            articleId?: string;
-            /** @description Where the entry leads readers; without one, to its article's page */
-            url?: string | null;
-            /**
-             * Format: date-time
-             * @description Default: the article's publication time, or now
-             * @example 2024-11-22T14:30:00.000Z
-             */
-            occurredAt?: string;
-            /**
-             * @description BCP 47 language tag
-             * @example en
-             */
-            locale?: string;
-        };
-        /**
-         * @example {
-         *       "title": "Czech Foreign Minister Lipavsky meets Zelensky in Kyiv",
-         *       "label": "breaking"
-         *     }
-         */
-        TimelineEntryUpdate: {
-            /** @description null: follow the article's title again */
-            title?: string | null;
-            label?: ("exclusive" | "opinion" | "review" | "updated" | "breaking" | "analysis" | "interview") | null;
-            /** @description Where the entry leads readers; without one, to its article's page */
-            url?: string | null;
-            /**
-             * Format: date-time
-             * @example 2024-11-22T14:30:00.000Z
-             */
-            occurredAt?: string;
-            /**
-             * @description BCP 47 language tag
-             * @example en
-             */
-            locale?: string;
-        };
-        /**
-         * @example {
-         *       "id": "5d0c1c1e-6f2a-4c59-9a57-3b7e2f0a8d11",
-         *       "slug": "russia",
-         *       "name": "Russia",
-         *       "description": null,
-         *       "locale": "en",
-         *       "articleCount": 1,
-         *       "url": "https://news.example/tags/russia",
-         *       "createdAt": "2023-03-02T17:59:00.000Z",
-         *       "updatedAt": "2023-03-02T17:59:00.000Z",
-         *       "version": 1
-         *     }
-         */
-        Tag: {
-            /**
-             * Format: uuid
-             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
-             */
-            id: string;
-            /** @example russia */
-            slug: string;
-            /** @example Russia */
-            name: string;
+            /** @example https://hooks.example/lede */
+            url: string;
             description: string | null;
-            /** @example en */
-            locale: string;
             /**
-             * Format: int32
-             * @description Articles carrying this tag that the caller may see
+             * @example [
+             *       "article.*"
+             *     ]
              */
-            articleCount: number;
+            events: string[];
+            enabled: boolean;
+            /** @description Why the webhook turned itself off (it failed for days); null otherwise */
+            disabledReason: string | null;
+            /** @description After a rotation: until when the previous secret also signs deliveries */
+            previousSecretExpiresAt: string | null;
             /**
-             * @description The tag's page on the news website (SITE_URL + SITE_TAG_PATH); null while SITE_URL is unset
-             * @example https://news.example/tags/russia
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
              */
-            url: string | null;
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            updatedAt: string;
+        };
+        WebhookCreated: {
+            /**
+             * Format: uuid
+             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+             */
+            id: string;
+            /** @example https://hooks.example/lede */
+            url: string;
+            description: string | null;
+            /**
+             * @example [
+             *       "article.*"
+             *     ]
+             */
+            events: string[];
+            enabled: boolean;
+            /** @description Why the webhook turned itself off (it failed for days); null otherwise */
+            disabledReason: string | null;
+            /** @description After a rotation: until when the previous secret also signs deliveries */
+            previousSecretExpiresAt: string | null;
             /**
              * Format: date-time
              * @example 2024-11-22T14:30:00.000Z
@@ -1255,53 +1732,157 @@ export interface components {
              */
             updatedAt: string;
             /**
-             * Format: int32
-             * @description Grows by one on every change; the ETag is derived from it
+             * @description The signing secret (Standard Webhooks). Shown only in this response: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw4kT5pZK3Ecc=
              */
-            version: number;
+            secret: string;
+        };
+        /** @description The webhook; with `secret` when the request rotated it */
+        WebhookUpdated: {
+            /**
+             * Format: uuid
+             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+             */
+            id: string;
+            /** @example https://hooks.example/lede */
+            url: string;
+            description: string | null;
+            /**
+             * @example [
+             *       "article.*"
+             *     ]
+             */
+            events: string[];
+            enabled: boolean;
+            /** @description Why the webhook turned itself off (it failed for days); null otherwise */
+            disabledReason: string | null;
+            /** @description After a rotation: until when the previous secret also signs deliveries */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            updatedAt: string;
+            /**
+             * @description The signing secret (Standard Webhooks). Shown only in this response: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw4kT5pZK3Ecc=
+             */
+            secret?: string;
         };
         /**
          * @example {
-         *       "name": "Росія",
-         *       "locale": "uk"
+         *       "url": "https://hooks.example/lede",
+         *       "events": [
+         *         "article.*"
+         *       ],
+         *       "description": "Purges the CDN"
          *     }
          */
-        TagCreate: {
-            /** @example Russia */
-            name: string;
+        WebhookCreate: {
             /**
-             * @description Made from the name when absent (Cyrillic is transliterated)
-             * @example rosiia
+             * Format: uri
+             * @example https://hooks.example/lede
              */
-            slug?: string;
-            /** @example Coverage of Russia and its war against Ukraine */
-            description?: string | null;
+            url: string;
             /**
-             * @description Defaults to the configured DEFAULT_LOCALE
-             * @example en
+             * @description Event types to receive; `*` stands for any part (`article.*`, `*.deleted`, `*`)
+             * @example [
+             *       "article.*",
+             *       "timeline.entry.created"
+             *     ]
              */
-            locale?: string;
+            events: string[];
+            /** @example Purges the CDN */
+            description?: string;
+            /** @default true */
+            enabled: boolean;
         };
         /**
          * @example {
-         *       "description": "Coverage of Russia"
+         *       "enabled": true
          *     }
          */
-        TagUpdate: {
-            /** @example Russia */
-            name?: string;
-            /** @example rosiia */
-            slug?: string;
-            /** @example Coverage of Russia and its war against Ukraine */
-            description?: string | null;
+        WebhookUpdate: {
             /**
-             * @description BCP 47 language tag
-             * @example en
+             * Format: uri
+             * @example https://hooks.example/lede
              */
-            locale?: string;
+            url?: string;
+            /**
+             * @description Event types to receive; `*` stands for any part (`article.*`, `*.deleted`, `*`)
+             * @example [
+             *       "article.*",
+             *       "timeline.entry.created"
+             *     ]
+             */
+            events?: string[];
+            description?: string | null;
+            /** @description Turning a webhook on again: it receives events from now on, not those it missed */
+            enabled?: boolean;
+            /**
+             * @description Issue a new secret (answered once); the old one also signs deliveries for 24 hours
+             * @constant
+             */
+            rotateSecret?: true;
         };
-        TagPage: {
-            data: components["schemas"]["Tag"][];
+        WebhookAttempt: {
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            attemptedAt: string;
+            /** Format: int32 */
+            durationMs: number;
+            /** @description The receiver's HTTP status; null when none came */
+            responseStatus: number | null;
+            /** @example The receiver answered 500 */
+            error: string | null;
+            /** @description The start of the answer */
+            responseExcerpt: string | null;
+            /** @description The answer was longer than the 64 KB read of it */
+            responseTruncated: boolean;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @example 0b9f3f8e-3c1b-4f6e-9a51-2f0c6d1e7a42
+             */
+            id: string;
+            /**
+             * @description Also the webhook-id header of every attempt
+             * @example 4128
+             */
+            eventId: string;
+            /** @example article.published */
+            eventType: string;
+            /**
+             * @description pending: will be (re)tried; succeeded; failed: retries used up
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /** @description When a pending delivery is tried next; null otherwise */
+            nextAttemptAt: string | null;
+            /** @description Every attempt, oldest first */
+            attempts: components["schemas"]["WebhookAttempt"][];
+            /**
+             * Format: date-time
+             * @example 2024-11-22T14:30:00.000Z
+             */
+            createdAt: string;
+            finishedAt: string | null;
+        };
+        WebhookPage: {
+            data: components["schemas"]["Webhook"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
@@ -5911,6 +6492,150 @@ export interface operations {
             };
         };
     };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description The last event id you have: the page starts after it. Without it, from the oldest kept */
+                after?: string;
+                /** @description Comma-separated types or patterns (`article.*`, `timeline.*`, `*.deleted`); default all you may see */
+                types?: string[];
+                /** @description Events per page, 1–500 */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s nextCursor (instead of after) */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "Surrogate-Key": components["headers"]["Surrogate-Key"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Not modified: your cached copy (If-None-Match) is current */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "Surrogate-Key": components["headers"]["Surrogate-Key"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Code: `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: what was asked for is no longer kept. Code: `EVENTS_EXPIRED`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     newsSitemap: {
         parameters: {
             query?: never;
@@ -6311,6 +7036,1076 @@ export interface operations {
                     "Retry-After": components["headers"]["Retry-After"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description Not modified: your cached copy (If-None-Match) is current */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    /** @description Sent where an answer must not be stored anywhere: `no-store` on an answer holding a new API key. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `MALFORMED_JSON`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. Code: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON. Code: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Names a tag or article that does not exist; nothing was written. Code: `WEBHOOK_TARGET_FORBIDDEN`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Not modified: your cached copy (If-None-Match) is current */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each invalid field. Code: `VALIDATION_FAILED`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Code: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `MALFORMED_JSON`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Code: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. Code: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON. Code: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookUpdated"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `MALFORMED_JSON`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Code: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. Code: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON. Code: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Names a tag or article that does not exist; nothing was written. Code: `WEBHOOK_TARGET_FORBIDDEN`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 */
+                limit?: number;
+                /** @description Opaque cursor from a previous page’s nextCursor */
+                cursor?: string;
+                /** @description Only deliveries in this state */
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                /** @description The webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Not modified: your cached copy (If-None-Match) is current */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Code: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id */
+                id: string;
+                /** @description The delivery id */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field. Codes: `VALIDATION_FAILED`, `MALFORMED_JSON`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Codes: `INVALID_API_KEY`, `AUTH_REQUIRED`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role does not allow this. Code: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. Codes: `WEBHOOK_NOT_FOUND`, `WEBHOOK_DELIVERY_NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. Code: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON. Code: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Code: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,22 +1,31 @@
 import { z } from 'zod';
 import { Timestamp } from '../../http/common.schemas.js';
-import { EVENT_TYPES } from '../../events/event-types.js';
+import { Article } from '../articles/articles.schemas.js';
+import { Tag } from '../tags/tags.schemas.js';
+import { TimelineEntry } from '../timeline/timeline.schemas.js';
 
 /** Event ids are decimal digits, opaque to clients: compare them only by what the log returns. */
 export const EventId = z.string().regex(/^\d{1,18}$/, 'must be an event id').meta({ example: '4128' });
 
+const SurrogateKeys = z.array(z.string()).meta({ description: 'What a CDN should purge for this change' });
+const keyed = <T extends z.ZodObject>(resource: T) => resource.extend({ surrogateKeys: SurrogateKeys });
+/** What is left of a resource readers no longer see. */
+const Removal = z.object({ id: z.string(), surrogateKeys: SurrogateKeys }).meta({ id: 'EventRemoval' });
+
+const common = { id: EventId, occurredAt: Timestamp };
+
+/**
+ * One event; `type` says what `data` is: the resource as the public now sees it (key-only types:
+ * as editors see it), or `{id, surrogateKeys}` when it is gone from readers' view.
+ */
 export const Event = z
-  .object({
-    id: EventId,
-    type: z.enum(EVENT_TYPES),
-    occurredAt: Timestamp,
-    data: z
-      .looseObject({
-        id: z.string(),
-        surrogateKeys: z.array(z.string()).meta({ description: 'What a CDN should purge for this change' }),
-      })
-      .meta({ description: 'The resource as the public now sees it (key-only types: as editors see it); `{id, surrogateKeys}` for removals' }),
-  })
+  .union([
+    z.object({ ...common, type: z.enum(['article.published', 'article.updated', 'article.created', 'article.scheduled']), data: keyed(Article) }),
+    z.object({ ...common, type: z.literal('article.changed'), data: z.union([keyed(Article), Removal]).meta({ description: 'The article as editors see it; `{id, surrogateKeys}` when it was deleted' }) }),
+    z.object({ ...common, type: z.enum(['timeline.entry.created', 'timeline.entry.updated']), data: keyed(TimelineEntry) }),
+    z.object({ ...common, type: z.enum(['tag.created', 'tag.updated']), data: keyed(Tag) }),
+    z.object({ ...common, type: z.enum(['article.unpublished', 'timeline.entry.deleted', 'tag.deleted']), data: Removal }),
+  ])
   .meta({
     id: 'Event',
     example: {
