@@ -13,6 +13,7 @@ import { encodeCursor } from '../src/http/cursor.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { keysService } from '../src/modules/keys/keys.service.js';
 import { generateDataset } from './dataset.js';
+import { measureWebhookDelivery, type WebhookDeliveryResult } from './webhook-delivery.js';
 import { type RunningServer, startServer } from './servers.js';
 
 const { values } = parseArgs({
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   await database.migrate();
   await generateDataset(url, size);
   const { key } = await keysService(database.db).create({ role: 'editor', name: 'Benchmark' });
+  const { key: adminKey } = await keysService(database.db).create({ role: 'admin', name: 'Benchmark admin' });
   await database.close();
   process.stdout.write(`dataset ready in ${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(size)}\n`);
 
@@ -126,6 +128,8 @@ async function main(): Promise<void> {
     DATABASE_POOL_MAX: '10',
     // Feeds link to the website's pages and the sitemaps exist, as in a newsroom's production.
     SITE_URL: 'https://news.example',
+    // The webhook delivery measurement's receiver listens on loopback.
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
   };
   // Lede twice: without its response cache (held to the baseline) and with it (hot reads).
   const lede = await startServer('lede', 'src/server.ts', 3201, { ...env, RESPONSE_CACHE_MB: '0' }, '/healthz');
@@ -203,6 +207,7 @@ async function main(): Promise<void> {
   ];
 
   const rows = [];
+  let webhookDelivery: WebhookDeliveryResult | null = null;
   try {
     for (const endpoint of endpoints.filter((candidate) => !values.only || candidate.name.includes(values.only))) {
       const conns = endpoint.connections ?? connections;
@@ -224,6 +229,13 @@ async function main(): Promise<void> {
           `| lede statuses ${JSON.stringify(ledeResult.statuses)}\n`,
       );
     }
+    if (!values.only || 'webhook delivery'.includes(values.only)) {
+      webhookDelivery = await measureWebhookDelivery(lede.url, { admin: adminKey, editor: key });
+      process.stdout.write(
+        `webhook delivery           ${webhookDelivery.received}/${webhookDelivery.events} events received; writes took ${webhookDelivery.writeSeconds} s, ` +
+          `the last delivery came ${webhookDelivery.afterLastWriteSeconds} s after the last write (${webhookDelivery.totalSeconds} s from the first)\n`,
+      );
+    }
   } finally {
     const peak = { lede: peakOf(lede), ledeCached: peakOf(cachedLede), baseline: peakOf(baseline) };
     await Promise.all([lede.stop(), cachedLede.stop(), baseline.stop()]);
@@ -232,6 +244,7 @@ async function main(): Promise<void> {
       dataset: { ...size, durationSeconds: duration, connections },
       peakRssMb: peak,
       rows,
+      webhookDelivery,
     };
     if (!values.only) writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(

@@ -13,6 +13,7 @@ interface Results {
   dataset: { articles: number; timeline: number; tags: number; durationSeconds: number; connections: number };
   peakRssMb: Record<string, number>;
   rows: { endpoint: string; lede: Figures; baseline: Figures; ratio: number | null }[];
+  webhookDelivery?: { events: number; received: number; writeSeconds: number; afterLastWriteSeconds: number; totalSeconds: number } | null;
 }
 
 const results = JSON.parse(readFileSync(new URL('./results/latest.json', import.meta.url), 'utf8')) as Results;
@@ -33,3 +34,12 @@ process.stdout.write(
     `${dataset.durationSeconds} s per endpoint and server, ${dataset.connections} connections (10 for writes). ` +
     `Peak RSS (MB): ${Object.entries(peakRssMb).map(([name, mb]) => `${name} ${mb}`).join(', ')}.\n`,
 );
+const delivery = results.webhookDelivery;
+if (delivery) {
+  process.stdout.write(
+    `\nWebhook delivery: ${number(delivery.received)} of ${number(delivery.events)} events reached a loopback receiver; ` +
+      `the writes took ${delivery.writeSeconds} s and the last delivery came ${delivery.afterLastWriteSeconds} s after the last write ` +
+      `(${delivery.totalSeconds} s from the first).\n`,
+  );
+}
+
