@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/database.js';
 import { nextBackoffMs } from './backoff.js';
@@ -57,6 +58,8 @@ function signingSecrets(claim: ClaimedDelivery, now: Date): string[] {
 export function webhookWorker(db: Database, limits: DeliveryLimits, log: FastifyBaseLogger, metrics: WebhookMetrics) {
   const agents: FilteringAgents = filteringAgents(limits.allowPrivateTargets);
   const stopping = new AbortController();
+  // Every send in flight listens for the stop (and lets go when done): up to `concurrency` at once.
+  setMaxListeners(limits.concurrency + 1, stopping.signal);
   const inFlight = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
