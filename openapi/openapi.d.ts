@@ -6495,7 +6495,7 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description The last event id you have: the page starts after it. Without it, from the oldest kept */
+                /** @description The last event id you have: the page starts after it. Without it (or 0), from the oldest kept */
                 after?: string;
                 /** @description Comma-separated types or patterns (`article.*`, `timeline.*`, `*.deleted`); default all you may see */
                 types?: string[];

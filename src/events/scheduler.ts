@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ContentChanges } from '../cache/content-changes.js';
 import type { Database } from '../db/database.js';
 import { sweepExpired } from '../modules/events/events.repository.js';
+import { sweepFinishedDeliveries } from '../modules/webhooks/delivery-retention.js';
 import type { EventDraft } from './event-types.js';
 
 /** Held for one tick's transaction by the process announcing; any other skips that tick. */
@@ -39,6 +40,16 @@ export function eventScheduler(options: SchedulerOptions) {
   let stopped = true;
   let lastSweep = Date.now();
 
+  async function inBatches(sweep: (batch: number) => Promise<number>): Promise<number> {
+    let removed = 0;
+    for (let round = 0; round < SWEEP_ROUNDS; round += 1) {
+      const batch = await sweep(SWEEP_BATCH);
+      removed += batch;
+      if (batch < SWEEP_BATCH) break;
+    }
+    return removed;
+  }
+
   /** Milliseconds until the earliest scheduled article is due (0 or less: due now); null: none. */
   async function msUntilDue(): Promise<number | null> {
     const result = await options.db.execute(sql`
@@ -71,13 +82,9 @@ export function eventScheduler(options: SchedulerOptions) {
     if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
     lastSweep = Date.now();
     // Batches, each its own short transaction; a large backlog takes a few sweeps.
-    let removed = 0;
-    for (let round = 0; round < SWEEP_ROUNDS; round += 1) {
-      const batch = await sweepExpired(options.db, options.retentionDays, SWEEP_BATCH);
-      removed += batch;
-      if (batch < SWEEP_BATCH) break;
-    }
-    if (removed > 0) options.log.info({ removed }, 'events past the retention removed');
+    const removed = await inBatches((batch) => sweepExpired(options.db, options.retentionDays, batch));
+    const deliveries = await inBatches((batch) => sweepFinishedDeliveries(options.db, options.retentionDays, batch));
+    if (removed + deliveries > 0) options.log.info({ removed, deliveries }, 'events and finished webhook deliveries past the retention removed');
   }
 
   /** Announces what is due, then waits for what is next. */
@@ -126,6 +133,11 @@ export function eventScheduler(options: SchedulerOptions) {
       wake();
     },
     wake,
+    /** Removes what is past the retention now (tests; the timer does it every ten minutes). */
+    sweep: async () => {
+      lastSweep = 0;
+      await sweepIfDue();
+    },
     /** Stops the timer and waits for a look in progress. */
     async stop(): Promise<void> {
       stopped = true;

@@ -69,6 +69,8 @@ export const webhookDeliveries = pgTable(
     unique('webhook_deliveries_event_unique').on(table.webhookId, table.eventId),
     index('webhook_deliveries_due_idx').on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`),
     index('webhook_deliveries_webhook_idx').on(table.webhookId, table.createdAt, table.id),
+    // Finished deliveries are removed after EVENTS_RETENTION_DAYS, oldest first.
+    index('webhook_deliveries_finished_idx').on(table.finishedAt).where(sql`${table.status} <> 'pending'`),
   ],
 );
 

@@ -52,7 +52,7 @@ export const MAX_EVENT_PAGE = 500;
 
 /** A plain object: parameters it does not know (utm_*, cache busters) are dropped, not refused. */
 export const EventQuery = z.object({
-  after: EventId.optional().meta({ description: 'The last event id you have: the page starts after it. Without it, from the oldest kept' }),
+  after: EventId.optional().meta({ description: 'The last event id you have: the page starts after it. Without it (or 0), from the oldest kept' }),
   types: z
     .preprocess(
       (value) => (value === undefined ? undefined : [value].flat().flatMap((item) => String(item).split(',')).map((item) => item.trim()).filter(Boolean)),
