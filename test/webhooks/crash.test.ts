@@ -40,6 +40,23 @@ function startServer(t: Test, env: Record<string, string>) {
   return { child, exited, listening, output: () => output };
 }
 
+/** The receiver, back up on its port: answers 204 and keeps the headers of what it got. */
+async function receiverUp(t: Test, port: number): Promise<http.IncomingHttpHeaders[]> {
+  const received: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((request, response) => {
+    received.push(request.headers);
+    request.resume();
+    response.writeHead(204).end();
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return received;
+}
+
 t.test('a delivery survives SIGKILL of its sender', { skip: databaseUnderTest === 'postgres' ? false : 'PostgreSQL only' }, async (t) => {
   const { database, url, drop } = await freshDatabase();
   t.teardown(async () => {
@@ -75,21 +92,8 @@ t.test('a delivery survives SIGKILL of its sender', { skip: databaseUnderTest ==
   first.child.kill('SIGKILL');
   await first.exited;
 
-  const received: http.IncomingHttpHeaders[] = [];
-  const server = http.createServer((request, response) => {
-    received.push(request.headers);
-    request.resume();
-    response.writeHead(204).end();
-  });
-  server.listen(receiverPort, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-
-  const second = startServer(t, env);
-  await second.listening;
+  const received = await receiverUp(t, receiverPort);
+  await startServer(t, env).listening;
   await eventually('the delivery after the restart', async () => received.length > 0, 60_000);
   t.equal(received[0]?.['webhook-id'], String(eventId), 'the event, sent by the new process');
   // The receiver answers before the sender records the success: wait for the record.
@@ -137,21 +141,8 @@ t.test('on the embedded database too: a delivery survives SIGKILL of its sender'
   first.child.kill('SIGKILL');
   await first.exited;
 
-  const received: http.IncomingHttpHeaders[] = [];
-  const server = http.createServer((request, response) => {
-    received.push(request.headers);
-    request.resume();
-    response.writeHead(204).end();
-  });
-  server.listen(receiverPort, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-
-  const second = startServer(t, env);
-  await second.listening;
+  const received = await receiverUp(t, receiverPort);
+  await startServer(t, env).listening;
   await eventually('the delivery after the restart', async () => received.length > 0, 60_000);
   const recorded = await eventually('the recorded success', async () => {
     const listed = await deliveries();
