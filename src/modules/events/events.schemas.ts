@@ -5,7 +5,7 @@ import { Tag } from '../tags/tags.schemas.js';
 import { TimelineEntry } from '../timeline/timeline.schemas.js';
 
 /** Event ids are decimal digits, opaque to clients: compare them only by what the log returns. */
-export const EventId = z.string().regex(/^\d{1,18}$/, 'must be an event id').meta({ example: '4128' });
+export const EventId = z.string().max(18).regex(/^\d{1,18}$/, 'must be an event id').meta({ example: '4128' });
 
 const SurrogateKeys = z.array(z.string()).meta({ description: 'What a CDN should purge for this change' });
 const keyed = <T extends z.ZodObject>(resource: T) => resource.extend({ surrogateKeys: SurrogateKeys });
