@@ -84,6 +84,6 @@ function announceAndAppend(instanceId: string, keys: Set<string>, emitted: Event
   return sql`with appended as (
       insert into events (type, public, data)
       select e.type, e.public, e.data from jsonb_to_recordset(${rows}::jsonb) as e(type text, public boolean, data jsonb)
-      returning id
+      returning row_id
     ) select ${announce}`;
 }

@@ -13,6 +13,7 @@ export const MAX_WAIT_MS = 60_000;
 /** After a failed look (the database away), the next one. */
 const RETRY_MS = 5_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
+const MIN_LOOK_INTERVAL_MS = 1_000;
 const SWEEP_BATCH = 5_000;
 const SWEEP_ROUNDS = 20;
 
@@ -37,6 +38,8 @@ export function eventScheduler(options: SchedulerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
+  let lastLookAt = 0;
+  let soonTimer: NodeJS.Timeout | undefined;
   let stopped = true;
   let lastSweep = Date.now();
 
@@ -111,13 +114,29 @@ export function eventScheduler(options: SchedulerOptions) {
     }
   }
 
-  /** Looks now, or right after the look in progress (a write may have changed the schedule). */
+  /**
+   * Looks now, or right after the look in progress (a write may have changed the schedule). At
+   * most one look a second: under a burst of writes the schedule is read once, not per write, and
+   * an article scheduled less than a second ahead is announced at most that second late.
+   */
   function wake(): void {
     if (stopped) return;
     if (running) {
       again = true;
       return;
     }
+    const sinceLast = Date.now() - lastLookAt;
+    if (sinceLast < MIN_LOOK_INTERVAL_MS) {
+      if (!soonTimer) {
+        soonTimer = setTimeout(() => {
+          soonTimer = undefined;
+          wake();
+        }, MIN_LOOK_INTERVAL_MS - sinceLast);
+        soonTimer.unref();
+      }
+      return;
+    }
+    lastLookAt = Date.now();
     running = look().finally(() => {
       running = undefined;
       if (again) {
@@ -142,6 +161,7 @@ export function eventScheduler(options: SchedulerOptions) {
     async stop(): Promise<void> {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(soonTimer);
       await running;
     },
     announceDue,

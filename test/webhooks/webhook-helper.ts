@@ -93,7 +93,10 @@ export async function receiver(t: TestContext, respond: Responder = () => ({ sta
 /** Appends an event to the log as a write would (only the fields webhooks read). */
 export async function appendEvent(database: DatabaseHandle, type: string, id = crypto.randomUUID()): Promise<number> {
   const data = { id, surrogateKeys: [`thing:${id}`] };
-  const result = await database.db.execute(sql`insert into events (type, public, data) values (${type}, true, ${JSON.stringify(data)}::jsonb) returning id`);
+  // The id is given at commit (docs/adr/0012): read it once the insert has committed.
+  const inserted = await database.db.execute(sql`insert into events (type, public, data) values (${type}, true, ${JSON.stringify(data)}::jsonb) returning row_id`);
+  const rowId = (inserted as unknown as { rows: { row_id: string | number }[] }).rows[0]?.row_id;
+  const result = await database.db.execute(sql`select id from events where row_id = ${rowId}`);
   return Number((result as unknown as { rows: { id: string | number }[] }).rows[0]?.id);
 }
 

@@ -1,15 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
- * The change log (docs/adr/0012-event-log-commit-order.md). Ids increase in commit order: a
- * statement-level trigger (migration 0006) takes a transaction-scoped advisory lock before any row
- * is numbered, so the next writer numbers its events only after this one has committed.
+ * The change log (docs/adr/0012-event-log-commit-order.md). `id` increases in commit order: a
+ * deferred trigger (migration 0010) numbers a transaction's events while it commits, under a
+ * transaction-scoped advisory lock, so the next writer numbers its events only after this one
+ * has committed. It is null only inside the writing transaction, before its commit.
  */
 export const events = pgTable(
   'events',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The row's key, in insertion order: not commit order, so never shown. */
+    rowId: bigserial('row_id', { mode: 'number' }).primaryKey(),
+    id: bigint('id', { mode: 'number' }),
     type: text('type').notNull(),
     /** Anonymous readers (and their streams and feeds) see public types only. */
     public: boolean('public').notNull(),
@@ -20,6 +23,7 @@ export const events = pgTable(
   (table) => [
     // The retention sweep deletes from the oldest end.
     index('events_occurred_idx').on(table.occurredAt),
+    uniqueIndex('events_id_key').on(table.id),
     index('events_public_idx').on(table.id).where(sql`${table.public}`),
   ],
 );
