@@ -92,8 +92,10 @@ export async function stateChangeEvents(
   const now = new Date();
   const [wasLive, live] = [isLive(before, now), isLive(after, now)];
   const events: EventDraft[] = [];
+  // Going live is told by article.published, which keys get too, with the same article: an
+  // article.changed beside it would only repeat it (and a publish is the busiest state change).
   if (change.editorView === null) events.push(removed('article.changed', after.id, keys));
-  else events.push(editorEvent(after.status === 'scheduled' && !live ? 'article.scheduled' : 'article.changed', change.editorView, urls, keys));
+  else if (!(!wasLive && live)) events.push(editorEvent(after.status === 'scheduled' && !live ? 'article.scheduled' : 'article.changed', change.editorView, urls, keys));
   if (!wasLive && live) {
     events.push(await readerEvent(db, 'article.published', after, change.links, urls, keys));
     events.push(...entries.map((entry) => entryEvent('timeline.entry.created', entryOf(entry, after), urls, true)));
