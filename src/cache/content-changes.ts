@@ -69,8 +69,8 @@ export function contentChanges(db: Database, instanceId: string, committed: (key
 }
 
 /**
- * One statement at the end of a write: the events, appended last so the log's lock is held only
- * until the commit that follows (nothing after it waits on a row), and the announcement.
+ * One statement at the end of a write: the events, and the announcement. The events get their
+ * ids while the transaction commits (docs/adr/0012-event-log-commit-order.md).
  */
 function announceAndAppend(instanceId: string, keys: Set<string>, emitted: EventDraft[]) {
   let payload = JSON.stringify({ from: instanceId, keys: [...keys] } satisfies ChangeAnnouncement);
