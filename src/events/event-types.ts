@@ -16,11 +16,10 @@ export const PUBLIC_EVENT_TYPES = [
 export const KEY_ONLY_EVENT_TYPES = ['article.created', 'article.changed', 'article.scheduled'] as const;
 export const EVENT_TYPES = [...PUBLIC_EVENT_TYPES, ...KEY_ONLY_EVENT_TYPES] as const;
 
-export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const PUBLIC = new Set<string>(PUBLIC_EVENT_TYPES);
-export const isPublicType = (type: EventType): boolean => PUBLIC.has(type);
+const isPublicType = (type: EventType): boolean => PUBLIC.has(type);
 
 /** An event as a write emits it: `data` is the resource as its readers now see it, or `{id}`. */
 export interface EventDraft {

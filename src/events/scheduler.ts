@@ -9,7 +9,7 @@ import type { EventDraft } from './event-types.js';
 /** Held for one tick's transaction by the process announcing; any other skips that tick. */
 const SCHEDULER_LOCK = 7312025002;
 /** The longest wait between two looks, whatever the schedule says (a missed notification heals). */
-export const MAX_WAIT_MS = 60_000;
+const MAX_WAIT_MS = 60_000;
 /** After a failed look (the database away), the next one. */
 const RETRY_MS = 5_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
@@ -164,6 +164,5 @@ export function eventScheduler(options: SchedulerOptions) {
       clearTimeout(soonTimer);
       await running;
     },
-    announceDue,
   };
 }

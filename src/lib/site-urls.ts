@@ -30,7 +30,6 @@ export interface SiteUrls {
   tag(tag: TagUrlFields): string | null;
   /** The article in this API, for links while there is no website. */
   apiArticle(article: Pick<ArticleUrlFields, 'slug' | 'locale'>): string;
-  apiTag(tag: Pick<TagUrlFields, 'slug' | 'locale'>): string;
 }
 
 const DATE_PLACEHOLDERS = /\{(yyyy|mm|dd)\}/;
@@ -70,6 +69,5 @@ export function siteUrls(config: Pick<Config, 'SITE_URL' | 'SITE_ARTICLE_PATH' |
       return root + fill(config.SITE_TAG_PATH, { slug: segment(tag.slug), id: tag.id, locale: segment(tag.locale) });
     },
     apiArticle: (article) => `${api}/v1/articles/${segment(article.slug)}?locale=${segment(article.locale)}`,
-    apiTag: (tag) => `${api}/v1/tags/${segment(tag.slug)}?locale=${segment(tag.locale)}`,
   };
 }
