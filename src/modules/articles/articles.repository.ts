@@ -238,7 +238,12 @@ export async function recordSlugChange(db: Database, articleId: string, locale: 
 }
 
 export async function removeRedirect(db: Database, locale: string, slug: string): Promise<void> {
-  await db.delete(articleSlugRedirects).where(and(eq(articleSlugRedirects.locale, locale), eq(articleSlugRedirects.slug, slug)));
+  await db.execute(redirectRemoval(db, locale, slug));
+}
+
+/** The statement that drops a redirect from a slug an article now holds. */
+export function redirectRemoval(db: Database, locale: string, slug: string): SQL {
+  return db.delete(articleSlugRedirects).where(and(eq(articleSlugRedirects.locale, locale), eq(articleSlugRedirects.slug, slug))).getSQL();
 }
 
 export async function replaceTags(db: Database, article: ArticleRow, tagIds: string[]): Promise<void> {
@@ -325,11 +330,12 @@ export async function tagSlugsOutside(db: Database, articleId: string, locale: s
   return rows.map((row) => row.slug);
 }
 
-export async function insertRevision(
+/** The statement that saves a revision (it rides along with the write's closing statement). */
+export function revisionInsert(
   db: Database,
   values: { articleId: string; version: number; snapshot: unknown; savedByKeyId: string | null; savedByName: string },
-): Promise<void> {
-  await db.insert(articleRevisions).values(values);
+): SQL {
+  return db.insert(articleRevisions).values(values).getSQL();
 }
 
 export async function listRevisions(db: Database, articleId: string) {

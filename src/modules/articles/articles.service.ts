@@ -1,4 +1,4 @@
-import type { ContentChanges, Emit, MarkChanged } from '../../cache/content-changes.js';
+import type { Alongside, ContentChanges, Emit, MarkChanged } from '../../cache/content-changes.js';
 import type { Database } from '../../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { AppError, type FieldError } from '../../http/app-error.js';
@@ -106,24 +106,23 @@ export function articlesService(
   const urls = defaults.urls ?? CANONICAL_URLS_ONLY;
 
   /** Saves the revision of a change and answers the article as editors now see it. */
-  async function saveRevision(tx: Database, row: repo.ArticleRow, links: repo.ArticleLinks, author: Author): Promise<ArticleWire> {
+  /** The editor's view of `row` as saved: its revision rides along with the write's closing statement. */
+  async function saveRevision(
+    tx: Database,
+    alongside: Alongside,
+    row: repo.ArticleRow,
+    links: repo.ArticleLinks,
+    author: Author,
+  ): Promise<ArticleWire> {
     const snapshot = await articleWire(tx, { ...row, tags: links.tags, related: links.related }, EDITORIAL);
-    try {
-      await repo.insertRevision(tx, {
-        articleId: row.id,
-        version: row.version,
-        snapshot,
-        savedByKeyId: author.keyId,
-        savedByName: author.name,
-      });
-    } catch (error) {
+    const values = { articleId: row.id, version: row.version, snapshot, savedByKeyId: author.keyId, savedByName: author.name };
+    alongside(repo.revisionInsert(tx, values), (error) => {
       // The key was resolved from the process's copy, but its row has since been deleted (in
       // SQL: the API only revokes). It is no key any more: refuse, and roll the write back.
       if (isForeignKeyViolation(error, REVISION_KEY_FOREIGN_KEY)) {
         throw new AppError('INVALID_API_KEY', 'The API key is unknown or has been revoked.', undefined, WWW_AUTHENTICATE);
       }
-      throw error;
-    }
+    });
     return snapshot;
   }
 
@@ -188,9 +187,9 @@ export function articlesService(
     next: (current: repo.ArticleRow) => StatusChange,
     timeline: { create: boolean } = { create: false },
   ): Promise<ArticleWire> {
-    return changes.write(async (tx, changed, emit) => {
+    return changes.write(async (tx, changed, emit, alongside) => {
       const change = await changeState(tx, changed, id, versions, next, timeline);
-      const editorView = await saveRevision(tx, change.after, change.links, author);
+      const editorView = await saveRevision(tx, alongside, change.after, change.links, author);
       announce(changed, emit, await stateChangeEvents(tx, { ...change, editorView }, urls, change.keys));
       return editorView;
     });
@@ -206,7 +205,7 @@ export function articlesService(
           { path: 'body.slug', message: 'required when the title has no letters or digits' },
         ]);
       }
-      return changes.write(async (tx, changed, emit) => {
+      return changes.write(async (tx, changed, emit, alongside) => {
         const refs = await resolveReferences(tx, input, locale, null);
         const body: Block[] = input.body ?? [];
         let row: repo.ArticleRow;
@@ -234,12 +233,12 @@ export function articlesService(
           if (isUniqueViolation(error)) throw slugTaken(slug, locale);
           throw error;
         }
-        await repo.removeRedirect(tx, locale, slug);
+        alongside(repo.redirectRemoval(tx, locale, slug));
         if (refs.tagIds) await repo.replaceTags(tx, row, refs.tagIds);
         if (refs.relatedIds) await repo.replaceRelated(tx, row.id, refs.relatedIds);
         const links = refs.tagIds?.length || refs.relatedIds?.length ? await repo.linksOf(tx, row.id) : NO_LINKS;
         const keys = articleChangeKeys(null, row, links);
-        const editorView = await saveRevision(tx, row, links, author);
+        const editorView = await saveRevision(tx, alongside, row, links, author);
         announce(changed, emit, createdEvents(editorView, urls, keys));
         return editorView;
       });
@@ -247,7 +246,7 @@ export function articlesService(
 
     async update(id: string, versions: number[], patch: ArticleUpdateInput, author: Author): Promise<ArticleWire> {
       checkEmbedHosts(patch.body, embedHosts);
-      return changes.write(async (tx, changed, emit) => {
+      return changes.write(async (tx, changed, emit, alongside) => {
         const current = await repo.findArticleHeld(tx, id, 'no key update');
         if (!current) throw articleNotFound(id);
         const refs = await resolveReferences(tx, patch, patch.locale ?? current.locale, id);
@@ -270,7 +269,7 @@ export function articlesService(
         if (refs.relatedIds) await repo.replaceRelated(tx, id, refs.relatedIds);
         const links = await repo.linksOf(tx, id);
         const keys = articleChangeKeys(before, after, links, tagIdsBefore);
-        const editorView = await saveRevision(tx, after, links, author);
+        const editorView = await saveRevision(tx, alongside, after, links, author);
         announce(changed, emit, await editEvents(tx, { before, after, links, editorView }, urls, keys));
         return editorView;
       });
