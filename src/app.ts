@@ -20,6 +20,8 @@ import { securityHeadersPlugin } from './http/security-headers.js';
 import { compiledSerializerCompiler } from './http/serializer.js';
 import { articlesRoutes } from './modules/articles/articles.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
+import { streamRoutes } from './modules/events/stream.routes.js';
+import { liveStreamsPlugin } from './events/live.plugin.js';
 import { feedsRoutes } from './modules/feeds/feeds.routes.js';
 import { siteUrls, type SiteUrls } from './lib/site-urls.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -124,6 +126,9 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(responseCachePlugin, { config, database: deps.database });
   await app.register(openApiPlugin);
 
+  // Live event streams: one reader of the change log per process, for the stream route.
+  await app.register(liveStreamsPlugin);
+
   // Resources.
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
@@ -135,6 +140,7 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
       await v1.register(timelineRoutes);
       await v1.register(feedsRoutes);
       await v1.register(eventsRoutes);
+      await v1.register(streamRoutes);
       await v1.register(sitemapsRoutes);
       await v1.register(webhooksRoutes);
     },

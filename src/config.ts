@@ -207,6 +207,12 @@ const EnvSchema = z.object({
   CONNECTION_TIMEOUT_MS: positiveInt(60_000),
   // Events (README: Events and webhooks): how long the change log keeps events.
   EVENTS_RETENTION_DAYS: positiveInt(30),
+  // Live event streams (README: Live events): open streams per process and per client address,
+  // the bytes a stream may have waiting before it is dropped, and the heartbeat's period.
+  STREAM_MAX_CLIENTS: positiveInt(10_000),
+  STREAM_MAX_CLIENTS_PER_ADDRESS: positiveInt(20),
+  STREAM_BUFFER_BYTES: positiveInt(1024 * 1024),
+  STREAM_HEARTBEAT_MS: positiveInt(15_000),
   // The first retry of a failed webhook delivery waits about this long; each next one twice or more.
   WEBHOOK_RETRY_BASE_MS: positiveInt(5_000),
   // Lets webhooks target loopback and private addresses: for development and tests only.

@@ -25,6 +25,7 @@ function isCacheableRequest(request: FastifyRequest): boolean {
     request.apiKey === null &&
     request.headers.authorization === undefined &&
     request.routeOptions.config.access === 'public' &&
+    request.routeOptions.config.stream !== true &&
     request.routeOptions.url !== undefined
   );
 }

@@ -6,6 +6,8 @@ import { type EventDraft, isPublicEvent } from '../events/event-types.js';
 /** The NOTIFY channel on which every process announces what its writes changed. */
 export const CONTENT_CHANNEL = 'lede_content_changed';
 
+/** Announced by every write that appended events, so followers of the log (live streams) read it. */
+export const EVENTS_APPENDED = 'events';
 /** Stands for every key: announced when the list would not fit in a notification. */
 export const EVERYTHING = '*';
 /** NOTIFY payloads must stay under 8,000 bytes. */
@@ -69,7 +71,8 @@ export function contentChanges(db: Database, instanceId: string, committed: (key
           (...drafts) => emitted.push(...drafts),
           (statement, translate) => riders.push({ statement, translate }),
         );
-        if (keys.size === 0 && emitted.length === 0 && riders.length === 0) return value;
+        if (emitted.length > 0) keys.add(EVENTS_APPENDED);
+        if (keys.size === 0 && riders.length === 0) return value;
         try {
           await tx.execute(closingStatement(instanceId, keys, emitted, riders.map((rider) => rider.statement)));
         } catch (error) {

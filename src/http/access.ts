@@ -21,6 +21,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Mandatory on every route: the app refuses to start when a route leaves it out. */
     access?: Access;
+    /** A long-lived event stream (text/event-stream): never cached, no ETag. */
+    stream?: boolean;
   }
   interface FastifyRequest {
     /** The caller's key, or null for an anonymous request. */

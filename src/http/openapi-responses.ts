@@ -10,6 +10,8 @@ import { problemExample } from './problem-examples.js';
 export interface RouteDocs {
   /** The rate limit counts the route: its answers carry RateLimit-* (src/http/rate-limit.ts). */
   counted?: boolean;
+  /** A long-lived event stream: no ETag, no 304, nothing to purge (src/modules/events/stream.routes.ts). */
+  stream?: boolean;
   /** The codes each error status of the route can carry (src/http/openapi.ts). */
   problems?: Record<string, ProblemCode[]>;
 }
@@ -152,12 +154,13 @@ interface Context {
   status: string;
   isPublic: boolean;
   counted: boolean;
+  stream: boolean;
   /** The JSON body's schema, resolved. */
   body: Json | undefined;
 }
 
 /** The headers the shared layers send with one response (see caching.ts, cache-plugin.ts, rate-limit.ts, error-handler.ts). */
-function sharedHeaders({ path, method, status, isPublic, counted, body }: Context): HeaderName[] {
+function sharedHeaders({ path, method, status, isPublic, counted, stream, body }: Context): HeaderName[] {
   const code = Number(status);
   const names: HeaderName[] = ['X-Request-Id'];
   if (counted) names.push('RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset');
@@ -165,7 +168,9 @@ function sharedHeaders({ path, method, status, isPublic, counted, body }: Contex
   if (code === 401) names.push('WWW-Authenticate');
   if (code >= 400) names.push('Cache-Control');
   if (code === 201 || code === 301) names.push('Location');
-  if (method === 'get') {
+  if (method === 'get' && stream) {
+    if (code === 200) names.push('Cache-Control');
+  } else if (method === 'get') {
     if (code === 200 || code === 304) names.push('ETag', 'Cache-Control');
     // Content reads name what they show (the handlers' Surrogate-Key); the probes show nothing to purge.
     if ((code === 200 || code === 304) && isPublic && path.startsWith('/v1/')) names.push('Surrogate-Key');
@@ -240,7 +245,7 @@ function documentOperation(document: ResponsesDocument, path: string, method: st
     if (response.content) narrowBySyntax(response.content);
     describeProblems(status, response, docs.problems?.[status] ?? []);
     const body = resolve(document, response.content?.['application/json']?.schema);
-    documentHeaders(response, { path, method, status, isPublic, counted: docs.counted === true, body });
+    documentHeaders(response, { path, method, status, isPublic, counted: docs.counted === true, stream: docs.stream === true, body });
   }
   // Without If-Match the server answers 428: for a client, the header is required.
   if (responses['428']) {

@@ -114,14 +114,15 @@ function addSharedRouteDocs(route: RouteOptions): void {
     shared.push('MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
   }
   if (paged) shared.push('INVALID_CURSOR');
-  // Every successful read carries an ETag and answers If-None-Match.
-  if (reads) statuses.push(304);
+  // Every successful read carries an ETag and answers If-None-Match; a stream has no end to tag.
+  const stream = route.config?.stream === true;
+  if (reads && !stream) statuses.push(304);
   const response = { ...problemResponses(...statuses), ...(schema.response as object) };
   route.schema = {
     ...schema,
     security: access === 'public' ? [{}, { [BEARER_SCHEME]: [] }] : [{ [BEARER_SCHEME]: [] }],
     response,
-    [ROUTE_DOCS]: { ...schema[ROUTE_DOCS], problems: problemCodes(response, shared) },
+    [ROUTE_DOCS]: { ...schema[ROUTE_DOCS], problems: problemCodes(response, shared), ...(stream ? { stream } : {}) },
   };
 }
 

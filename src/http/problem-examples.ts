@@ -59,6 +59,7 @@ const OCCURRENCES: Partial<Record<ProblemCode, { detail: string; errors?: FieldE
   UNSUPPORTED_MEDIA_TYPE: { detail: 'Send the body as application/json.' },
   PRECONDITION_REQUIRED: { detail: 'Send If-Match with the ETag from your last read of this resource.' },
   RATE_LIMITED: { detail: 'At most 1000 requests per minute are allowed; retry in 42 seconds.' },
+  TOO_MANY_STREAMS: { detail: 'This address already has 20 event streams open; close one, or follow several types in one stream.' },
   HEADERS_TOO_LARGE: { detail: 'The request headers exceed the size limit.' },
   INTERNAL_ERROR: { detail: 'Something went wrong on our side; it has been logged.' },
   SERVICE_UNAVAILABLE: { detail: 'The database is unreachable; retry shortly.' },

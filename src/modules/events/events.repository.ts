@@ -8,13 +8,15 @@ export interface EventRow {
   type: string;
   occurredAt: Date;
   data: unknown;
+  /** Whether anonymous readers may see it. */
+  public: boolean;
 }
 
 /** Events after `after`, oldest first, of the given types, public ones only unless `all`. */
 export async function eventsAfter(db: Database, options: { after: number; types: EventType[]; all: boolean; limit: number }): Promise<EventRow[]> {
   if (options.types.length === 0) return [];
   const rows = await db
-    .select({ id: events.id, type: events.type, occurredAt: events.occurredAt, data: events.data })
+    .select({ id: events.id, type: events.type, occurredAt: events.occurredAt, data: events.data, public: events.public })
     .from(events)
     .where(and(gt(events.id, options.after), inArray(events.type, options.types), options.all ? undefined : eq(events.public, true)))
     .orderBy(asc(events.id))
@@ -54,4 +56,10 @@ export async function sweepExpired(db: Database, retentionDays: number, batch = 
       .where(eq(eventLogState.singleton, true));
     return ids.length;
   });
+}
+
+/** The newest event id readers can see (0 for an empty log). */
+export async function newestEventId(db: Database): Promise<number> {
+  const [row] = await db.select({ id: sql<string | null>`max(${events.id})` }).from(events);
+  return Number(row?.id ?? 0);
 }
