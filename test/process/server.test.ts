@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import { openStream } from '../events/sse-client.js';
 import { freePort } from './throwaway-postgres.js';
 
 /**
@@ -405,4 +406,17 @@ t.test('the keys CLI, and graceful shutdown with a request in flight', async (t)
     t.match(result.stderr, /Usage:/);
     t.notMatch(result.stdout, /lede_/, 'no key printed');
   });
+});
+
+t.test('SIGTERM ends open event streams and exits within the grace period', async (t) => {
+  const port = await freePort();
+  const graceMs = 5_000;
+  const server = await startServer(t, serverEnv(port, dataDir, { SHUTDOWN_GRACE_MS: String(graceMs) }));
+  const streams = await Promise.all([1, 2, 3].map(() => openStream(`http://127.0.0.1:${port}/v1/events/stream`)));
+  t.same(streams.map((stream) => stream.status), [200, 200, 200]);
+  const started = Date.now();
+  server.child.kill('SIGTERM');
+  await within(Promise.all(streams.map((stream) => stream.ended)), graceMs, 'the streams to end');
+  t.same(await within(server.exited, graceMs, 'the server to exit'), { code: 0, signal: null });
+  t.ok(Date.now() - started < graceMs, 'well within the grace period: streams do not hold the shutdown');
 });
