@@ -423,6 +423,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change log, live
+         * @description The events of `GET /v1/events` as Server-Sent Events (`EventSource`), from every process, as they commit. Resumes after `Last-Event-ID` (or `after`) with nothing lost or repeated; without either, starts with the next event. Without a key, public events only. A stream whose unsent events outgrow STREAM_BUFFER_BYTES is closed (reconnect and resume); at most STREAM_MAX_CLIENTS_PER_ADDRESS per address (429 `TOO_MANY_STREAMS`) and STREAM_MAX_CLIENTS per process (503). Never cached.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sitemaps/news.xml": {
         parameters: {
             query?: never;
@@ -596,7 +616,7 @@ export interface components {
              * @description Stable machine-readable error code
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "MALFORMED_REQUEST" | "MALFORMED_JSON" | "INVALID_CURSOR" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "TAG_NOT_FOUND" | "KEY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "ARTICLE_NOT_FOUND" | "REVISION_NOT_FOUND" | "TIMELINE_ENTRY_NOT_FOUND" | "SITEMAPS_DISABLED" | "SITEMAP_PAGE_NOT_FOUND" | "TAG_SLUG_TAKEN" | "ARTICLE_SLUG_TAKEN" | "INVALID_TRANSITION" | "TAG_IN_USE" | "EVENTS_EXPIRED" | "UNKNOWN_REFERENCE" | "WEBHOOK_TARGET_FORBIDDEN" | "REQUEST_TIMEOUT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "MALFORMED_REQUEST" | "MALFORMED_JSON" | "INVALID_CURSOR" | "AUTH_REQUIRED" | "INVALID_API_KEY" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "TAG_NOT_FOUND" | "KEY_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "ARTICLE_NOT_FOUND" | "REVISION_NOT_FOUND" | "TIMELINE_ENTRY_NOT_FOUND" | "SITEMAPS_DISABLED" | "SITEMAP_PAGE_NOT_FOUND" | "TAG_SLUG_TAKEN" | "ARTICLE_SLUG_TAKEN" | "INVALID_TRANSITION" | "TAG_IN_USE" | "EVENTS_EXPIRED" | "UNKNOWN_REFERENCE" | "WEBHOOK_TARGET_FORBIDDEN" | "REQUEST_TIMEOUT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "TOO_MANY_STREAMS" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description Quote it when reporting a problem */
             requestId: string;
             /** @description One entry per invalid input field */
@@ -6628,6 +6648,112 @@ export interface operations {
                     "Retry-After": components["headers"]["Retry-After"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description The last event id you have: the page starts after it. Without it (or 0), from the oldest kept */
+                after?: string;
+                /** @description Comma-separated types or patterns (`article.*`, `timeline.*`, `*.deleted`); default all you may see */
+                types?: string[];
+            };
+            header?: {
+                /** @description The id of the last event received (EventSource sends it when it reconnects); wins over `after` */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: each event as `id:` (its id), `event:` (its type) and `data:` (the event as `GET /v1/events` lists it, on one line); `retry:` once at the start; a comment line (`: heartbeat`) every 15 seconds; `event: events.expired` (then the end) when the resume point is older than the retention. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field. Code: `VALIDATION_FAILED`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key. Code: `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key or address: retry after Retry-After seconds. Codes: `RATE_LIMITED`, `TOO_MANY_STREAMS`. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged with the request id). Code: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds. Code: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -54,7 +54,7 @@ const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 export function liveHub(options: LiveHubOptions) {
   const followers = new Set<LiveFollower>();
   let newest = 0;
-  let ready: Promise<void> | null = null;
+  let known: Promise<void> | null = null;
   let reading: Promise<void> | null = null;
   let readAgain = false;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -78,14 +78,28 @@ export function liveHub(options: LiveHubOptions) {
     }
   }
 
+  /** The log's newest id when the hub starts: streams without a resume point begin after it. */
+  function knowNewest(): Promise<void> {
+    known ??= newestEventId(options.db).then(
+      (id) => {
+        newest = Math.max(newest, id);
+      },
+      (error: unknown) => {
+        known = null; // asked again by the next stream or wake
+        throw error;
+      },
+    );
+    return known;
+  }
+
   /** Reads what is new, once at a time; a wake during a read makes one more. */
   function wake(): void {
-    if (stopped || !ready || followers.size === 0) return;
+    if (stopped || followers.size === 0) return;
     if (reading) {
       readAgain = true;
       return;
     }
-    reading = ready
+    reading = knowNewest()
       .then(readNew)
       .catch((error: unknown) => options.log.warn({ err: error }, 'live events: reading the log failed; the next wake reads again'))
       .finally(() => {
@@ -98,11 +112,8 @@ export function liveHub(options: LiveHubOptions) {
   }
 
   return {
-    /** Starts at the log's newest event: streams without a resume point begin there. */
-    start(): Promise<void> {
-      ready ??= newestEventId(options.db).then((id) => {
-        newest = Math.max(newest, id);
-      });
+    start(): void {
+      knowNewest().catch((error: unknown) => options.log.warn({ err: error }, 'live events: the newest event id could not be read; asked again later'));
       heartbeat = setInterval(() => {
         for (const follower of followers) {
           follower.checkBacklog();
@@ -112,9 +123,9 @@ export function liveHub(options: LiveHubOptions) {
       heartbeat.unref();
       poll = setInterval(wake, options.pollMs);
       poll.unref();
-      return ready;
     },
     wake,
+    knowNewest,
     /** The newest id the hub has fanned out: everything up to it has been seen by live followers. */
     get newest() {
       return newest;

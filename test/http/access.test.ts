@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { sql } from 'drizzle-orm';
 import { buildTestApp, json } from '../helper.js';
 import { apiOperations, problemShapeError, stateDifference, tableState } from './api-surface.js';
+import { injectOrListen } from './inject-stream.js';
 
 /**
  * Who may do what, for every operation the app documents, and proof that what anonymous readers
@@ -230,6 +231,7 @@ const TABLE: Record<string, Row> = {
   articlesFeed: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/feeds/articles.atom' }) },
   timelineFeed: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/feeds/timeline.rss' }) },
   listEvents: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/events' }) },
+  streamEvents: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/events/stream' }) },
   newsSitemap: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/news.xml' }) },
   sitemapIndex: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/index.xml' }) },
   articlesSitemap: { access: 'public', allowed: 200, call: async () => ({ method: 'GET', url: '/v1/sitemaps/articles-1.xml' }) },
@@ -275,7 +277,7 @@ for (const op of operations) {
       t.equal(call.method, op.method, `the row calls ${op.method}`);
       const want = expected(row, role);
       const before = await tableState(database.db);
-      const response = await app.inject({
+      const response = await injectOrListen(app, {
         method: call.method,
         url: call.url,
         headers: { ...call.headers, ...callers[role] },

@@ -5,6 +5,7 @@ import t from 'tap';
 import { buildTestApp, json } from '../helper.js';
 import { type ApiOperation, apiOperations, fillPath, problemShapeError, stateDifference, tableState } from './api-surface.js';
 import { bodyJunk, type FuzzContext, headerJunk, pathJunk, queryJunk } from './malformed-input.js';
+import { injectOrListen } from './inject-stream.js';
 
 /**
  * Generated malformed input for every operation in the app's own OpenAPI document: bodies, query
@@ -200,7 +201,7 @@ function applyPoison(op: ApiOperation, request: Request, poison: Poison): void {
 const LEAKS = /\n\s+at |node_modules|\.[jt]s:\d+|syntax error|relation "|violates|DrizzleQueryError/i;
 
 async function send(request: Request): Promise<LightMyRequestResponse> {
-  return app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, payload: request.payload });
+  return injectOrListen(app, { method: request.method as 'GET', url: request.url, headers: request.headers, payload: request.payload });
 }
 
 function describe(request: Request): string {

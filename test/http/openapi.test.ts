@@ -322,7 +322,13 @@ t.test('responses document the headers the server sends', async (t) => {
       if (!UNCOUNTED_PATHS.has(path) && (status.startsWith('2') || status.startsWith('4'))) {
         for (const name of RATE_LIMIT_HEADERS) t.ok(header(response, name), `${where}: ${name}`);
       }
-      if (method === 'get' && (status === '200' || status === '304')) {
+      const eventStream = response.content?.['text/event-stream'] !== undefined;
+      if (eventStream) {
+        // A stream has no end to hash: no ETag, no 304; never stored.
+        t.notOk(header(response, 'ETag'), `${where}: no ETag on an event stream`);
+        t.notOk(responses['304'], `${label}: no 304 for an event stream`);
+        t.equal(header(response, 'Cache-Control')?.required, true, `${where}: Cache-Control (no-store)`);
+      } else if (method === 'get' && (status === '200' || status === '304')) {
         const etag = header(response, 'ETag');
         t.equal(etag?.required, true, `${where}: ETag`);
         t.equal(etag?.schema?.type, 'string', `${where}: the ETag is a string`);

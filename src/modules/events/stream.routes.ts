@@ -127,6 +127,7 @@ export const streamRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const after = resumePoint(request);
+      await live.hub.knowNewest();
       const release = admit(live, request.ip, limits);
       const out = new PassThrough();
       streamHeaders(reply);
