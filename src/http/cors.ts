@@ -4,7 +4,7 @@ import cors from '@fastify/cors';
 import type { Config } from '../config.js';
 
 /** What a browser script may send: the key, JSON bodies, the conditional headers, a request id. */
-export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'X-Request-Id'];
+export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Last-Event-ID', 'X-Request-Id'];
 /** What a browser script may read beyond the CORS-safelisted headers. */
 export const CORS_EXPOSED_HEADERS = [
   'ETag',
