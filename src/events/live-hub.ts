@@ -55,6 +55,8 @@ export function liveHub(options: LiveHubOptions) {
   const followers = new Set<LiveFollower>();
   let newest = 0;
   let known: Promise<void> | null = null;
+  /** Set when writes came while no stream was open: the hub did not read them, so `newest` is old. */
+  let stale = false;
   let reading: Promise<void> | null = null;
   let readAgain = false;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -78,8 +80,15 @@ export function liveHub(options: LiveHubOptions) {
     }
   }
 
-  /** The log's newest id when the hub starts: streams without a resume point begin after it. */
+  /**
+   * The log's newest id, read once at the start and again after writes went unread (no stream was
+   * open): a stream without a resume point begins after it.
+   */
   function knowNewest(): Promise<void> {
+    if (stale) {
+      stale = false;
+      known = null;
+    }
     known ??= newestEventId(options.db).then(
       (id) => {
         newest = Math.max(newest, id);
@@ -94,7 +103,11 @@ export function liveHub(options: LiveHubOptions) {
 
   /** Reads what is new, once at a time; a wake during a read makes one more. */
   function wake(): void {
-    if (stopped || followers.size === 0) return;
+    if (stopped) return;
+    if (followers.size === 0) {
+      stale = true;
+      return;
+    }
     if (reading) {
       readAgain = true;
       return;

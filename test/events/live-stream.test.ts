@@ -134,3 +134,14 @@ t.test('never in the response cache, and the stream is in /metrics', async (t) =
   t.match(metrics.body, /lede_event_streams_open \d+/);
   t.match(metrics.body, /lede_event_streams_dropped_total/);
 });
+
+t.test('a stream without a resume point starts with the next event, even after writes no stream heard', async (t) => {
+  streams.splice(0).forEach((opened) => opened.close());
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await write('POST', '/v1/tags', { name: 'Nobody listening' });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const fresh = await stream();
+  const next = await write('POST', '/v1/tags', { name: 'Someone listening' });
+  const first = await fresh.waitFor((event) => event.event === 'tag.created');
+  t.equal(parsed(first).data.id, next.id, 'not the write made before it opened');
+});
