@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick] [--articles N] [--timeline N] [--duration S] [--only TEXT]`
  * (`--only`: just the endpoints whose name contains TEXT, printed and not written to latest.json)
+ * `npm run bench -- --stream [--clients N]`: live event streams instead (bench/stream.ts).
  * Generates a dataset in PostgreSQL, starts Lede and the hand-written baseline on it, drives both
  * in alternation with autocannon, prints a table and writes bench/results/latest.json.
  */
@@ -14,6 +15,7 @@ import { openPostgres } from '../src/db/postgres.js';
 import { keysService } from '../src/modules/keys/keys.service.js';
 import { generateDataset } from './dataset.js';
 import { measureWebhookDelivery, type WebhookDeliveryResult } from './webhook-delivery.js';
+import { runStreamBench } from './stream.js';
 import { type RunningServer, startServer } from './servers.js';
 
 const { values } = parseArgs({
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    stream: { type: 'boolean', default: false },
+    clients: { type: 'string', default: '2000' },
   },
 });
 const quick = values.quick ?? false;
@@ -44,13 +48,13 @@ function databaseUrl(name: string): string {
   return url.toString();
 }
 
-async function freshDatabase(): Promise<string> {
+async function freshDatabase(name = DATABASE): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`drop database if exists ${DATABASE}`);
-  await admin.query(`create database ${DATABASE}`);
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
   await admin.end();
-  return databaseUrl(DATABASE);
+  return databaseUrl(name);
 }
 
 interface Measure {
@@ -262,7 +266,8 @@ function peakOf(server: RunningServer): number {
   }
 }
 
-main().catch((error: unknown) => {
+const run = values.stream ? async () => runStreamBench(await freshDatabase(`${DATABASE}_stream`), Number(values.clients)) : main;
+run().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
