@@ -52,6 +52,9 @@ t.test('a publish reaches an open stream live; anonymous streams carry public ev
   t.match(anonymous.headers['content-type'], /^text\/event-stream/);
   t.equal(anonymous.headers['cache-control'], 'no-store');
   t.notOk(anonymous.headers.etag, 'no ETag on a stream');
+  t.equal(anonymous.headers['x-content-type-options'], 'nosniff', 'the security headers, as on every answer');
+  t.ok(anonymous.headers['x-request-id'], 'a request id');
+  t.ok(anonymous.headers['ratelimit-limit'], 'the rate limit headers the hooks set before the stream began');
 
   const article = await publishNew('Grid under attack');
   const published = await anonymous.waitFor((event) => event.event === 'article.published');

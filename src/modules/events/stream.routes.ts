@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.js';
+import { API_HEADERS, STRICT_TRANSPORT_SECURITY } from '../../http/security-headers.js';
 import { problemResponses } from '../../http/openapi.js';
 import { EVENT_TYPES, typesMatching } from '../../events/event-types.js';
 import { eventFrame, LIVE_PAGE, type LiveFollower } from '../../events/live-hub.js';
@@ -62,7 +63,7 @@ function admit(live: LiveStreams, address: string, limits: { total: number; perA
  * fanned out, then hands it to the hub: both sides send only ids above `lastId`, so the seam
  * neither drops nor repeats an event.
  */
-async function catchUp(db: Database, follower: LiveFollower, live: LiveStreams, out: PassThrough): Promise<void> {
+async function catchUp(db: Database, follower: LiveFollower, live: LiveStreams, out: ServerResponse): Promise<void> {
   for (;;) {
     // Everything up to `seen` is committed: a read that starts now returns all of it that matches.
     const seen = live.hub.newest;
@@ -74,7 +75,8 @@ async function catchUp(db: Database, follower: LiveFollower, live: LiveStreams, 
       follower.lastId = row.id;
     }
     if (rows.length === LIVE_PAGE) {
-      if (!flowing) await once(out, 'drain');
+      // A client that hangs up while this waits ends the wait too.
+      if (!flowing) await Promise.race([once(out, 'drain'), once(out, 'close')]);
       continue;
     }
     follower.lastId = Math.max(follower.lastId, seen);
@@ -86,16 +88,28 @@ async function catchUp(db: Database, follower: LiveFollower, live: LiveStreams, 
   }
 }
 
-/** The schema documents the stream's text; Fastify sends the stream as it is written. */
-const asBody = (out: PassThrough) => out as unknown as string;
-
-function streamHeaders(reply: FastifyReply): void {
-  reply
-    .type('text/event-stream; charset=utf-8')
+/**
+ * Writes the head of a stream straight to the socket: the headers the hooks have set so far (CORS,
+ * rate limit) and what the security-headers hook would add on send. The stream then bypasses
+ * Fastify's send path (a piped stream costs several KB per idle client in listeners and state).
+ */
+function startStream(reply: FastifyReply, request: FastifyRequest, hsts: boolean): ServerResponse {
+  reply.hijack();
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  reply.raw.writeHead(200, {
+    ...API_HEADERS,
+    ...headers,
+    ...(hsts ? { 'strict-transport-security': STRICT_TRANSPORT_SECURITY } : {}),
+    'x-request-id': request.id,
+    'content-type': 'text/event-stream; charset=utf-8',
     // Never stored: not by a browser, a CDN, nor the response cache (config.stream).
-    .header('cache-control', 'no-store')
+    'cache-control': 'no-store',
     // nginx would otherwise buffer the stream and deliver events in bursts.
-    .header('x-accel-buffering', 'no');
+    'x-accel-buffering': 'no',
+  });
+  reply.raw.write(`retry: ${RETRY_MS}\n\n`);
+  return reply.raw;
 }
 
 function resumePoint(request: FastifyRequest<{ Querystring: z.infer<typeof StreamQuery>; Headers: z.infer<typeof StreamHeaders> }>): number | undefined {
@@ -108,6 +122,7 @@ export const streamRoutes: FastifyPluginAsyncZod = async (app) => {
   const live = app.liveStreams;
   const limits = { total: app.config.STREAM_MAX_CLIENTS, perAddress: app.config.STREAM_MAX_CLIENTS_PER_ADDRESS };
   const bufferLimit = app.config.STREAM_BUFFER_BYTES;
+  const hsts = app.config.PUBLIC_BASE_URL.startsWith('https://');
 
   app.get('/events/stream', {
     config: { access: 'public', stream: true },
@@ -129,22 +144,20 @@ export const streamRoutes: FastifyPluginAsyncZod = async (app) => {
       const after = resumePoint(request);
       await live.hub.knowNewest();
       const release = admit(live, request.ip, limits);
-      const out = new PassThrough();
-      streamHeaders(reply);
-      out.write(`retry: ${RETRY_MS}\n\n`);
       try {
         if (after !== undefined && after > 0) {
           const swept = await sweptThrough(db);
           if (after < swept) {
             release();
-            out.end(expiredFrame(after, swept));
-            return reply.send(asBody(out));
+            startStream(reply, request, hsts).end(expiredFrame(after, swept));
+            return;
           }
         }
       } catch (error) {
         release();
         throw error;
       }
+      const out = startStream(reply, request, hsts);
       const follower: LiveFollower = {
         types: new Set(request.query.types ? typesMatching(request.query.types) : EVENT_TYPES),
         keyed: request.apiKey !== null,
@@ -154,25 +167,23 @@ export const streamRoutes: FastifyPluginAsyncZod = async (app) => {
           if (!out.destroyed) out.write(frame);
         },
         checkBacklog() {
-          // What this client has not taken yet: in the stream, and in the response's own buffer.
-          if (out.destroyed || out.writableLength + out.readableLength + reply.raw.writableLength <= bufferLimit) return;
+          // What this client has not taken yet, in the response's buffer.
+          if (out.destroyed || out.writableLength <= bufferLimit) return;
           live.dropped.inc({ reason: 'slow' });
           request.log.info({ lastId: follower.lastId }, 'live events: a slow stream was dropped; it resumes from its last id');
-          reply.raw.destroy();
+          out.destroy();
         },
         end: () => out.end(),
       };
       live.hub.add(follower);
-      reply.raw.once('close', () => {
+      out.once('close', () => {
         live.hub.remove(follower);
         release();
-        out.destroy();
       });
       catchUp(db, follower, live, out).catch((error: unknown) => {
         request.log.warn({ err: error }, 'live events: catching up from the log failed; the stream ends and the client resumes');
         out.end();
       });
-      return reply.send(asBody(out));
     },
   });
 };
