@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import t from 'tap';
 import { buildTestApp, json, type TestApp } from '../helper.js';
+import { CHROMIUM, CHROMIUM_ARGS as BROWSER_ARGS } from './chromium.js';
 
 /**
  * The docs page in a real browser, against a listening app: it renders, "Try it out" reaches the
@@ -14,19 +15,8 @@ import { buildTestApp, json, type TestApp } from '../helper.js';
  * (Another loopback address such as 127.0.0.2 would not do: Chromium treats all of 127/8 as
  * trustworthy and never upgrades its requests to https.)
  */
-const CHROMIUM = '/usr/bin/chromium';
 const LAN_HOST = 'docs.newsroom.test';
-const CHROMIUM_ARGS = [
-  `--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1,MAP * ~NOTFOUND,EXCLUDE 127.0.0.1`,
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const CHROMIUM_ARGS = [`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1,MAP * ~NOTFOUND,EXCLUDE 127.0.0.1`, ...BROWSER_ARGS];
 // Generous: on two busy cores the first render of the page alone can take several seconds.
 const STEP_TIMEOUT_MS = 20_000;
 

@@ -9,6 +9,7 @@ import { chromium, type Page, type Request } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { PUBLIC_EVENT_TYPES } from '../../src/events/event-types.js';
 import { freePort } from './throwaway-postgres.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 /**
  * The live event stream in a real browser, across a restart of the server. A page on another
@@ -27,17 +28,6 @@ import { freePort } from './throwaway-postgres.js';
 // Ceilings for a busy machine; the test itself takes well under a minute on an idle one.
 t.setTimeout(180_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 const CLI_TIMEOUT_MS = 90_000;
