@@ -74,7 +74,7 @@ export function liveHub(options: LiveHubOptions) {
           follower.lastId = row.id;
           if ((follower.keyed || row.public) && follower.types.has(row.type)) follower.write(frame);
         }
-        newest = row.id;
+        newest = Math.max(newest, row.id);
       }
       if (rows.length < LIVE_PAGE) return;
     }
