@@ -220,7 +220,11 @@ async function runFaultTests(cluster: ThrowawayPostgres): Promise<void> {
     const after = results.filter((r) => r.startedAt > stoppedAt);
     t.ok(before.length > 0 && before.every((r) => r.response.statusCode < 300), `${before.length} requests succeeded before the stop`);
     onlyUnavailable(t, results, 'only 2xx or 503 problem+json, never a 500');
-    t.ok(after.length > 0 && after.every((r) => isUnavailableProblem(r.response)), `all ${after.length} requests after the stop: 503`);
+    // A copy the response cache already held may still be served in the moment before the process
+    // hears its listening connection drop: it is current, since nothing can be written any more.
+    const cacheHit = (r: Timed) => r.response.statusCode === 200 && r.response.headers['x-cache'] === 'hit' && r.what.startsWith('GET');
+    t.ok(after.length > 0 && after.every((r) => isUnavailableProblem(r.response) || cacheHit(r)), `all ${after.length} requests after the stop: 503, or a hit of the response cache`);
+    t.ok(after.filter((r) => !cacheHit(r)).length > 0, 'requests that reach the database among them');
     t.ok(after.some((r) => r.what.startsWith('POST')), 'writes among them');
     t.ok(after.some((r) => r.what.startsWith('GET')), 'reads among them');
     const slowest = Math.max(...results.map((r) => r.ms));
