@@ -140,6 +140,12 @@ t.test('a scheduled publish is heard of by keys only; the scheduler publishes it
   t.equal(due[0]!.data.status, 'published', 'as readers now see it');
   t.ok(due[0]!.data.surrogateKeys.includes('timeline'));
   t.equal(due[1]!.data.articleId, article.id);
+  // The app's own scheduler announces it as well: wait for that here, or on a busy machine it lands
+  // among a later test's events.
+  for (let waited = 0; waited < 15_000; waited += 50) {
+    if ((await newEvents()).some((event) => event.type === 'article.published' && (event.data as { id?: string }).id === article.id)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 });
 
 t.test('unpublish, archive and delete of a live article: article.unpublished with its id alone', async (t) => {
