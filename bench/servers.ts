@@ -1,5 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+
+/** Lede as production runs it: compiled by `npm run build`, started with no TypeScript loader. */
+export const LEDE_PRODUCTION_SCRIPT = 'dist/server.js';
+
+/** `npm run build` (scripts/build.js), so the bench measures the code as it is now. */
+export function buildLede(): void {
+  const started = Date.now();
+  const result = spawnSync(process.execPath, ['scripts/build.js'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status ?? result.signal})`);
+  process.stdout.write(`built ${LEDE_PRODUCTION_SCRIPT} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
 
 export interface RunningServer {
   name: string;
@@ -24,8 +35,13 @@ async function waitForHealth(url: string, path: string, timeoutMs: number): Prom
   throw new Error(`${url} did not come up within ${timeoutMs} ms`);
 }
 
+/**
+ * Starts `node <script>`: a compiled `.js` script runs as in production, with no loader, so the
+ * process measured (its pid, its RSS) is the server alone; a `.ts` script runs under tsx.
+ */
 export async function startServer(name: string, script: string, port: number, env: Record<string, string>, healthPath: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, script], {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
