@@ -27,8 +27,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the database answers and every migration is applied
-         * @description For a readiness probe or load balancer: 503 with the same report (and Retry-After) until the database is up and migrated.
+         * Readiness: the primary database answers and every migration is applied
+         * @description For a readiness probe or load balancer: 503 with the same report (and Retry-After) until the primary database is up and migrated. Each read replica is reported; one that is down or lagging does not make the process unready (its reads go to the primary).
          */
         get: operations["ready"];
         put?: never;
@@ -1614,6 +1614,18 @@ export interface components {
             database: "up" | "down";
             /** @enum {string} */
             migrations: "applied" | "pending" | "unknown";
+            /** @description The read replicas (empty without DATABASE_READ_URLS). A replica that is down or lagging costs no readiness: reads fall back to the primary. */
+            replicas: {
+                /** @description host:port/database of a DATABASE_READ_URLS entry */
+                name: string;
+                /**
+                 * @description `up` serves anonymous reads; `lagging` (behind by more than DATABASE_REPLICA_MAX_LAG_MS) and `down` are skipped until a check finds them well
+                 * @enum {string}
+                 */
+                state: "up" | "lagging" | "down";
+                /** @description How far its replay was behind the primary at the last check; null when it could not be measured */
+                lagMs: number | null;
+            }[];
         };
         ApiKey: {
             /**

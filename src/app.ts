@@ -5,6 +5,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { responseCachePlugin } from './cache/cache-plugin.js';
 import { changeFeedPlugin } from './cache/change-feed.js';
 import { databasePlugin } from './db/plugin.js';
+import { readRoutingPlugin } from './db/read-routing.plugin.js';
 import { authPlugin } from './http/auth.js';
 import { authFailureLimit } from './http/auth-failures.js';
 import { cachingPlugin } from './http/caching.js';
@@ -111,6 +112,8 @@ export async function buildApp(config: Config, deps: AppDependencies): Promise<F
   await app.register(securityHeadersPlugin, { hsts });
   await app.register(corsPlugin, { config });
   await app.register(changeFeedPlugin, { database: deps.database });
+  // Anonymous reads on streaming replicas (DATABASE_READ_URLS), once they have replayed what this process heard of.
+  await app.register(readRoutingPlugin, { config, database: deps.database });
   const keys = keysService(deps.database.db, app.contentChanges, { feed: app.changeFeed, ttlMs: config.KEY_CACHE_TTL });
   await app.register(authPlugin, {
     resolveKey: (presented) => keys.resolve(presented),

@@ -79,6 +79,19 @@ const embedHosts = z.string().transform((value, ctx): string[] => {
   return hosts;
 });
 
+const READ_URLS_MESSAGE = 'must be a comma-separated list of postgres:// or postgresql:// URLs';
+
+/** Streaming replicas for anonymous reads: a list of PostgreSQL URLs, each at most once. */
+const postgresUrlList = z.string().transform((value, ctx): string[] => {
+  const urls = [...new Set(value.split(',').map((item) => item.trim()).filter(Boolean))];
+  const bad = urls.find((url) => !/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url));
+  if (urls.length === 0 || bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: bad === undefined ? READ_URLS_MESSAGE : `${READ_URLS_MESSAGE}; one is not` });
+    return z.NEVER;
+  }
+  return urls;
+});
+
 const TRUST_PROXY_MESSAGE =
   'must be true, false, or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)';
 const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -152,6 +165,17 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_MAX: positiveInt(10),
+  // Streaming replicas that serve anonymous reads (README: Running past one machine); each gets
+  // a pool of DATABASE_POOL_MAX. Keyed reads and writes stay on DATABASE_URL.
+  DATABASE_READ_URLS: postgresUrlList.default(() => []),
+  // A replica further behind the primary than this is skipped until it catches up.
+  DATABASE_REPLICA_MAX_LAG_MS: positiveInt(5_000),
+  // A direct connection for LISTEN when DATABASE_URL goes through a pooler in transaction mode
+  // (which cannot keep a session listening); unset: DATABASE_URL.
+  DATABASE_LISTEN_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   TIMEZONE: z
@@ -218,6 +242,12 @@ const EnvSchema = z.object({
   // Lets webhooks target loopback and private addresses: for development and tests only.
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: booleanFlag.default(false),
 }).superRefine((env, ctx) => {
+  for (const name of ['DATABASE_READ_URLS', 'DATABASE_LISTEN_URL'] as const) {
+    const given = name === 'DATABASE_READ_URLS' ? env[name].length > 0 : env[name] !== undefined;
+    if (given && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'needs DATABASE_URL (the primary): the embedded database has no replicas' });
+    }
+  }
   // Node refuses a server whose headers timeout outlasts its request timeout.
   if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
     ctx.addIssue({

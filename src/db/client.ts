@@ -12,6 +12,7 @@ export async function openDatabase(
     return openPostgres({
       connectionString: config.DATABASE_URL,
       poolMax: config.DATABASE_POOL_MAX,
+      listenConnectionString: config.DATABASE_LISTEN_URL,
       onQuery,
     });
   }

@@ -10,6 +10,7 @@ import {
 } from './migrations.js';
 import { listenForNotifications } from './postgres-listener.js';
 import { releaseConnectionsOnFailure } from './postgres-transactions.js';
+import { type ReadFallback, replicaPool } from './replica-pool.js';
 import { statementBoundedClient } from './statement-bounded-client.js';
 import * as schema from './schema/index.js';
 
@@ -17,6 +18,12 @@ export interface PostgresOptions {
   connectionString: string;
   poolMax: number;
   onQuery?: QueryListener;
+  /** LISTEN's own connection, when connectionString goes through a pooler; default connectionString. */
+  listenConnectionString?: string;
+  /** Set for a read replica: its failed reads run again there (replica-pool.ts). */
+  fallback?: ReadFallback;
+  /** application_name, as pg_stat_activity shows it. */
+  applicationName?: string;
 }
 
 /*
@@ -50,8 +57,13 @@ const QUERY_TIMEOUT_MARGIN_MS = 1_000;
 /** TCP keepalive on pooled connections, so a peer that vanished silently is noticed while idle. */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
-export async function openPostgres(options: PostgresOptions): Promise<DatabaseHandle> {
-  const pool = new pg.Pool({
+export interface PostgresHandle extends DatabaseHandle {
+  /** The pool itself: a replica's reads fall back to the primary's. */
+  readonly pool: pg.Pool;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<PostgresHandle> {
+  const poolConfig: pg.PoolConfig = {
     connectionString: options.connectionString,
     max: options.poolMax,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -64,9 +76,10 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
     query_timeout: STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
-    application_name: 'lede',
+    application_name: options.applicationName ?? 'lede',
     Client: statementBoundedClient(),
-  });
+  };
+  const pool = options.fallback ? replicaPool(poolConfig, options.fallback) : new pg.Pool(poolConfig);
   // An idle client losing its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection.
   pool.on('error', () => {});
@@ -84,12 +97,13 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseHa
 
   return {
     db,
+    pool,
     kind: 'postgres',
     async ping() {
       await pool.query('select 1');
     },
     listen(channel, subscriber) {
-      return listenForNotifications(options.connectionString, channel, subscriber);
+      return listenForNotifications(options.listenConnectionString ?? options.connectionString, channel, subscriber);
     },
     poolStats() {
       return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };

@@ -19,7 +19,7 @@ t.test('/healthz answers 200 {status: ok}', async (t) => {
 t.test('/readyz answers 200 when the database is up and migrated', async (t) => {
   const response = await app.inject({ url: '/readyz' });
   t.equal(response.statusCode, 200);
-  t.same(json(response), { status: 'ready', database: 'up', migrations: 'applied' });
+  t.same(json(response), { status: 'ready', database: 'up', migrations: 'applied', replicas: [] });
   t.equal(response.headers['cache-control'], 'no-store');
   t.notOk(response.headers['retry-after']);
 });
@@ -41,7 +41,7 @@ t.test('/readyz answers 503 with Retry-After while migrations are pending', asyn
   const response = await lagging.inject({ url: '/readyz' });
   t.equal(response.statusCode, 503);
   t.match(response.headers['retry-after'], /^\d+$/);
-  t.same(json(response), { status: 'unavailable', database: 'up', migrations: 'pending' });
+  t.same(json(response), { status: 'unavailable', database: 'up', migrations: 'pending', replicas: [] });
   t.equal((await lagging.inject({ url: '/healthz' })).statusCode, 200, 'still alive');
 });
 
@@ -59,7 +59,7 @@ t.test('with the database closed, /readyz is 503 with Retry-After and /healthz s
   t.equal(ready.statusCode, 503);
   t.match(ready.headers['retry-after'], /^\d+$/, 'Retry-After in seconds');
   t.ok(Number(ready.headers['retry-after']) > 0);
-  t.same(json(ready), { status: 'unavailable', database: 'down', migrations: 'unknown' });
+  t.same(json(ready), { status: 'unavailable', database: 'down', migrations: 'unknown', replicas: [] });
   t.equal(ready.headers['cache-control'], 'no-store');
 
   const alive = await down.inject({ url: '/healthz' });
@@ -94,7 +94,7 @@ t.test('an unreachable PostgreSQL server is 503 with Retry-After, not 500', asyn
   const ready = await outage.inject({ url: '/readyz' });
   t.equal(ready.statusCode, 503);
   t.match(ready.headers['retry-after'], /^\d+$/);
-  t.same(json(ready), { status: 'unavailable', database: 'down', migrations: 'unknown' });
+  t.same(json(ready), { status: 'unavailable', database: 'down', migrations: 'unknown', replicas: [] });
 
   const editor = { authorization: `Bearer lede_aaaaaaaaaaaa_${'A'.repeat(43)}` };
   for (const request of [{ url: '/v1/tags' }, { url: '/v1/tags', headers: editor }]) {

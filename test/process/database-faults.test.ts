@@ -243,7 +243,7 @@ async function runFaultTests(cluster: ThrowawayPostgres): Promise<void> {
       t.equal(result.response.statusCode, 503, `${result.what}: 503`);
       t.match(result.response.headers['retry-after'], /^[1-9]\d*$/, `${result.what}: Retry-After`);
       t.ok(result.ms < ANSWER_WITHIN_MS, `${result.what}: answered in ${Math.round(result.ms)} ms`);
-      if (options.url === '/readyz') t.same(body(result.response), { status: 'unavailable', database: 'down', migrations: 'unknown' });
+      if (options.url === '/readyz') t.same(body(result.response), { status: 'unavailable', database: 'down', migrations: 'unknown', replicas: [] });
       else t.ok(isUnavailableProblem(result.response), `${result.what}: problem+json SERVICE_UNAVAILABLE`);
     }
     t.equal((await app.inject({ url: '/healthz' })).statusCode, 200, 'liveness does not depend on the database');
@@ -260,7 +260,7 @@ async function runFaultTests(cluster: ThrowawayPostgres): Promise<void> {
 
     const ready = await app.inject({ url: '/readyz' });
     t.equal(ready.statusCode, 200);
-    t.same(body(ready), { status: 'ready', database: 'up', migrations: 'applied' });
+    t.same(body(ready), { status: 'ready', database: 'up', migrations: 'applied', replicas: [] });
     const created = await app.inject({ method: 'POST', url: '/v1/tags', headers: editor, payload: newTag() });
     t.equal(created.statusCode, 201, 'writes succeed again');
     const seedRead = await app.inject({ url: `/v1/tags/${seedTag.id}`, headers: editor });

@@ -129,7 +129,7 @@ t.test('npm run build, then node dist/server.js serves the demo content and stop
   t.notMatch(nodeOptions, /tsx|typescript|--loader|--require/, 'no TypeScript loader through NODE_OPTIONS');
 
   const ready = await getJson(port, '/readyz');
-  t.same(ready.body, { status: 'ready', database: 'up', migrations: 'applied' }, 'the migrations were found and applied');
+  t.same(ready.body, { status: 'ready', database: 'up', migrations: 'applied', replicas: [] }, 'the migrations were found and applied');
 
   const seed = (JSON.parse(readFileSync(join(ROOT, 'src/db/demo/seed-article.json'), 'utf8')) as { article: { slug: string } }).article;
   const articles = await getJson<{ data: { slug: string; status: string }[] }>(port, '/v1/articles');

@@ -271,7 +271,7 @@ t.test('a running server answers /healthz, and a second process on its data dire
   t.same(JSON.parse(health.body), { status: 'ok' });
   const ready = await get(port, '/readyz');
   t.equal(ready.status, 200);
-  t.same(JSON.parse(ready.body), { status: 'ready', database: 'up', migrations: 'applied' });
+  t.same(JSON.parse(ready.body), { status: 'ready', database: 'up', migrations: 'applied', replicas: [] });
   t.equal(readFileSync(join(dataDir, 'lede.lock'), 'utf8'), String(server.pid), 'the lock names the server');
 
   // Another port, so the only thing the two processes share is the data directory.

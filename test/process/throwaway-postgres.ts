@@ -22,6 +22,8 @@ export interface ThrowawayPostgres {
   /** A connection string for a database on this cluster, as the superuser `postgres`. */
   url(database: string): string;
   start(): Promise<void>;
+  /** `pg_ctl stop -m fast`: a clean shutdown that ends every session. */
+  stop(): Promise<void>;
   /** `pg_ctl stop -m immediate`: every backend is dropped at once, as in a crash or a failover. */
   stopImmediately(): Promise<void>;
   /** `kill -9` of the postmaster; waits until its orphaned children are gone, so it can restart. */
@@ -89,7 +91,12 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
-export async function startThrowawayPostgres(binDir: string, runAs: string | null): Promise<ThrowawayPostgres> {
+/**
+ * A new cluster; with `replicaOf`, a streaming replica of that (running) cluster instead: a base
+ * backup taken with `pg_basebackup -R`, which writes the standby settings, started on its own port.
+ * initdb's trust rules already admit replication connections from 127.0.0.1.
+ */
+export async function startThrowawayPostgres(binDir: string, runAs: string | null, replicaOf?: ThrowawayPostgres): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'lede-pg-'));
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
@@ -142,6 +149,9 @@ export async function startThrowawayPostgres(binDir: string, runAs: string | nul
     async start() {
       await run('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', String(PG_CTL_WAIT_SECONDS), 'start']);
     },
+    async stop() {
+      await run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', String(PG_CTL_WAIT_SECONDS), 'stop']);
+    },
     async stopImmediately() {
       await run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', '-t', String(PG_CTL_WAIT_SECONDS), 'stop']);
     },
@@ -173,12 +183,17 @@ export async function startThrowawayPostgres(binDir: string, runAs: string | nul
 
   try {
     // --no-sync only skips initdb's own fsync of the template files; the server runs with fsync on.
-    await run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    if (replicaOf) {
+      await run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(replicaOf.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--no-sync']);
+    } else {
+      await run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    }
     const quotedDir = dir.replaceAll("'", "''");
     appendFileSync(
       join(dataDir, 'postgresql.conf'),
       [
         '',
+        // A replica's copy holds the primary's lines too: these, appended later, win.
         '# throwaway test cluster',
         "listen_addresses = '127.0.0.1'",
         `port = ${port}`,

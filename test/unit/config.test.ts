@@ -19,6 +19,8 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     PORT: 3000,
     HOST: '0.0.0.0',
     DATABASE_POOL_MAX: 10,
+    DATABASE_READ_URLS: [],
+    DATABASE_REPLICA_MAX_LAG_MS: 5_000,
     DATA_DIR: './data',
     LOG_LEVEL: 'info',
     TIMEZONE: 'Europe/Kyiv',
@@ -163,6 +165,24 @@ t.test('DATABASE_URL must be a postgres:// URL', async (t) => {
   t.equal(loadConfig({ DATABASE_URL: 'postgres://localhost/lede' }).DATABASE_URL, 'postgres://localhost/lede');
   t.match(problemsOf(t, { DATABASE_URL: 'mysql://localhost/lede' }), [/^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/]);
   t.match(problemsOf(t, { DATABASE_URL: 'localhost:5432' }), [/^DATABASE_URL: /]);
+});
+
+t.test('DATABASE_READ_URLS is a list of postgres URLs; it and DATABASE_LISTEN_URL need DATABASE_URL', async (t) => {
+  const primary = 'postgres://lede@primary:5432/lede';
+  const config = loadConfig({
+    DATABASE_URL: primary,
+    DATABASE_READ_URLS: ' postgres://lede@replica-1/lede, postgresql://lede@replica-2:5433/lede,postgres://lede@replica-1/lede',
+    DATABASE_REPLICA_MAX_LAG_MS: '250',
+    DATABASE_LISTEN_URL: 'postgres://lede@primary-direct/lede',
+  });
+  t.same(config.DATABASE_READ_URLS, ['postgres://lede@replica-1/lede', 'postgresql://lede@replica-2:5433/lede'], 'trimmed, each once');
+  t.equal(config.DATABASE_REPLICA_MAX_LAG_MS, 250);
+  t.equal(config.DATABASE_LISTEN_URL, 'postgres://lede@primary-direct/lede');
+  t.match(problemsOf(t, { DATABASE_URL: primary, DATABASE_READ_URLS: 'mysql://replica/lede' }), [/^DATABASE_READ_URLS: must be a comma-separated list of postgres/]);
+  t.match(problemsOf(t, { DATABASE_URL: primary, DATABASE_READ_URLS: ' , ' }), [/^DATABASE_READ_URLS: /]);
+  t.match(problemsOf(t, { DATABASE_URL: primary, DATABASE_REPLICA_MAX_LAG_MS: '0' }), [/^DATABASE_REPLICA_MAX_LAG_MS: /]);
+  t.match(problemsOf(t, { DATABASE_READ_URLS: 'postgres://replica/lede' }), [/^DATABASE_READ_URLS: needs DATABASE_URL/]);
+  t.match(problemsOf(t, { DATABASE_LISTEN_URL: 'postgres://primary/lede' }), [/^DATABASE_LISTEN_URL: needs DATABASE_URL/]);
 });
 
 t.test('RATE_LIMIT_MAX is a whole number; 0 turns the limit off', async (t) => {

@@ -92,7 +92,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!viewer.seesUnpublished && request.query.status && request.query.status !== 'published') {
         throw new AppError('AUTH_REQUIRED', `Listing ${request.query.status} articles needs an API key.`, undefined, WWW_AUTHENTICATE);
       }
-      const page = await listArticles(db, request.query, viewer);
+      const page = await listArticles(app.readDb(request), request.query, viewer);
       // Any live article's change may move it onto this page; tag names show on it; a tag filter
       // follows the tags' slugs.
       const tagIds = new Set(page.data.flatMap((article) => article.tags.map((tag) => tag.id)));
@@ -121,7 +121,7 @@ export const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Article, 301: MovedPermanently, ...problemResponses(304, 'ARTICLE_NOT_FOUND') },
     },
     handler: async (request, reply) => {
-      const found = await getArticle(db, request.params.idOrSlug, {
+      const found = await getArticle(app.readDb(request), request.params.idOrSlug, {
         locale: request.query.locale,
         defaultLocale: app.config.DEFAULT_LOCALE,
         viewer: viewerOf(request),

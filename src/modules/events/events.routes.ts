@@ -19,8 +19,6 @@ function expired(after: number, swept: number): AppError {
 }
 
 export const eventsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const db = app.database.db;
-
   app.get('/events', {
     config: { access: 'public' },
     schema: {
@@ -37,6 +35,7 @@ export const eventsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const { cursor, limit, types } = request.query;
+      const db = app.readDb(request);
       const after = cursor ? decodeCursor(EVENTS_CURSOR, cursor, z.tuple([z.number().int().min(0)]))[0] : Number(request.query.after ?? 0);
       if (after > 0 || cursor) {
         const swept = await sweptThrough(db);

@@ -7,6 +7,7 @@ import { LocaleFilter } from '../../lib/locale.js';
 import { FEED_CONTENT_TYPES, FEED_FORMATS, type FeedFormat } from './feed-formats.js';
 import { FeedDocument } from './feeds.schemas.js';
 import { FEED_SIZE, feedsService, type RenderedFeed } from './feeds.service.js';
+import { perDatabase } from '../../db/per-database.js';
 
 const OPENAPI_TAG = 'Feeds';
 const FeedParams = z.strictObject({ format: z.enum(FEED_FORMATS).meta({ description: 'rss (RSS 2.0), atom (Atom 1.0) or json (JSON Feed 1.1)' }) });
@@ -27,7 +28,7 @@ function sendFeed(reply: FastifyReply, format: FeedFormat, feed: RenderedFeed) {
 }
 
 export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const feeds = feedsService(app.database.db, { baseUrl: app.config.PUBLIC_BASE_URL, urls: app.siteUrls, newsroom: app.config.NEWSROOM_NAME });
+  const feedsOn = perDatabase((db) => feedsService(db, { baseUrl: app.config.PUBLIC_BASE_URL, urls: app.siteUrls, newsroom: app.config.NEWSROOM_NAME }));
 
   app.get('/feeds/articles.:format', {
     config: { access: 'public' },
@@ -47,7 +48,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: FeedDocument, 304: FeedNotModified },
     },
     handler: async (request, reply) => {
-      const feed = await feeds.articles(request.params.format, request.query);
+      const feed = await feedsOn(app.readDb(request)).articles(request.params.format, request.query);
       // Tag names show as categories and in a tag feed's title.
       setSurrogateKeys(reply, ['articles', 'feeds', 'tags', ...feed.ids.map((id) => `article:${id}`)]);
       return sendFeed(reply, request.params.format, feed);
@@ -67,7 +68,7 @@ export const feedsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: FeedDocument, 304: FeedNotModified },
     },
     handler: async (request, reply) => {
-      const feed = await feeds.timeline(request.params.format, request.query);
+      const feed = await feedsOn(app.readDb(request)).timeline(request.params.format, request.query);
       setSurrogateKeys(reply, ['timeline', 'feeds']);
       return sendFeed(reply, request.params.format, feed);
     },

@@ -9,6 +9,15 @@ const Readiness = z
     status: z.enum(['ready', 'unavailable']),
     database: z.enum(['up', 'down']),
     migrations: z.enum(['applied', 'pending', 'unknown']),
+    replicas: z
+      .array(
+        z.object({
+          name: z.string().meta({ description: 'host:port/database of a DATABASE_READ_URLS entry' }),
+          state: z.enum(['up', 'lagging', 'down']).meta({ description: '`up` serves anonymous reads; `lagging` (behind by more than DATABASE_REPLICA_MAX_LAG_MS) and `down` are skipped until a check finds them well' }),
+          lagMs: z.number().nullable().meta({ description: 'How far its replay was behind the primary at the last check; null when it could not be measured' }),
+        }),
+      )
+      .meta({ description: 'The read replicas (empty without DATABASE_READ_URLS). A replica that is down or lagging costs no readiness: reads fall back to the primary.' }),
   })
   .meta({ id: 'Readiness' });
 
@@ -33,8 +42,10 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/readyz', {
     config: { access: 'public' },
     schema: {
-      summary: 'Readiness: the database answers and every migration is applied',
-      description: 'For a readiness probe or load balancer: 503 with the same report (and Retry-After) until the database is up and migrated.',
+      summary: 'Readiness: the primary database answers and every migration is applied',
+      description:
+        'For a readiness probe or load balancer: 503 with the same report (and Retry-After) until the primary database is up and migrated. ' +
+        'Each read replica is reported; one that is down or lagging does not make the process unready (its reads go to the primary).',
       operationId: 'ready',
       tags: [OPENAPI_TAG],
       response: { 200: Readiness, 503: Readiness },
@@ -54,6 +65,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         status: ready ? ('ready' as const) : ('unavailable' as const),
         database: databaseUp ? ('up' as const) : ('down' as const),
         migrations: !databaseUp ? ('unknown' as const) : migrated ? ('applied' as const) : ('pending' as const),
+        replicas: app.replicaStatuses().map(({ name, state, lagMs }) => ({ name, state, lagMs })),
       };
     },
   });

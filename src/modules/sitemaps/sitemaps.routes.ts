@@ -5,6 +5,7 @@ import { problemResponses } from '../../http/openapi.js';
 import { ARTICLES_PAGE_SIZE, NEWS_SITEMAP_MAX_URLS, NEWS_WINDOW_HOURS } from './sitemaps.queries.js';
 import { ArticlesPageParams, SITEMAP_CONTENT_TYPE, SitemapXml } from './sitemaps.schemas.js';
 import { sitemapsService } from './sitemaps.service.js';
+import { perDatabase } from '../../db/per-database.js';
 
 const OPENAPI_TAG = 'Feeds';
 const PRODUCES = [SITEMAP_CONTENT_TYPE.split(';')[0]!];
@@ -23,11 +24,11 @@ function sendXml(reply: FastifyReply, body: string) {
 }
 
 export const sitemapsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const sitemaps = sitemapsService(app.database.db, {
+  const sitemapsOn = perDatabase((db) => sitemapsService(db, {
     urls: app.siteUrls,
     baseUrl: app.config.PUBLIC_BASE_URL,
     newsroomName: app.config.NEWSROOM_NAME,
-  });
+  }));
 
   app.get('/sitemaps/news.xml', {
     config: { access: 'public' },
@@ -42,8 +43,8 @@ export const sitemapsRoutes: FastifyPluginAsyncZod = async (app) => {
       produces: PRODUCES,
       response: { 200: SitemapXml, ...problemResponses(304, 'SITEMAPS_DISABLED') },
     },
-    handler: async (_request, reply) => {
-      const { body, ids, freshUntil } = await sitemaps.news();
+    handler: async (request, reply) => {
+      const { body, ids, freshUntil } = await sitemapsOn(app.readDb(request)).news();
       reply.freshUntil = freshUntil;
       setSurrogateKeys(reply, [...SITEMAP_KEYS, ...ids.map((id) => `article:${id}`)]);
       return sendXml(reply, body);
@@ -60,9 +61,9 @@ export const sitemapsRoutes: FastifyPluginAsyncZod = async (app) => {
       produces: PRODUCES,
       response: { 200: SitemapXml, ...problemResponses(304, 'SITEMAPS_DISABLED') },
     },
-    handler: async (_request, reply) => {
+    handler: async (request, reply) => {
       setSurrogateKeys(reply, SITEMAP_KEYS);
-      return sendXml(reply, await sitemaps.index());
+      return sendXml(reply, await sitemapsOn(app.readDb(request)).index());
     },
   });
 
@@ -80,7 +81,7 @@ export const sitemapsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: SitemapXml, ...problemResponses(304, 'SITEMAPS_DISABLED', 'SITEMAP_PAGE_NOT_FOUND') },
     },
     handler: async (request, reply) => {
-      const body = await sitemaps.page(request.params.page);
+      const body = await sitemapsOn(app.readDb(request)).page(request.params.page);
       setSurrogateKeys(reply, SITEMAP_KEYS);
       return sendXml(reply, body);
     },

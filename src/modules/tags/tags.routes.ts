@@ -18,6 +18,7 @@ import {
 import { tagsService } from './tags.service.js';
 import { tagWire } from './tag-wire.js';
 import { looksLikeUuid } from '../../lib/uuid.js';
+import { perDatabase } from '../../db/per-database.js';
 
 const OPENAPI_TAG = 'Tags';
 const LIST_SURROGATE_KEY = 'tags';
@@ -25,7 +26,8 @@ const LIST_SURROGATE_KEY = 'tags';
 export const tagSurrogateKey = (id: string) => `tag:${id}`;
 
 export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
-  const tags = tagsService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, urls: app.siteUrls });
+  const tagsOn = perDatabase((db) => tagsService(db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, urls: app.siteUrls }));
+  const tags = tagsOn(app.database.db);
   /** A write names the tag by id or by slug, found as an editor's read finds it. */
   const idOf = async (idOrSlug: string, locale: string | undefined) =>
     looksLikeUuid(idOrSlug) ? idOrSlug : (await tags.get(idOrSlug, locale, true)).tag.id;
@@ -41,7 +43,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: TagPage, ...problemResponses(304) },
     },
     handler: async (request, reply) => {
-      const { data, nextCursor } = await tags.list({ ...request.query, countsUnpublished: request.apiKey !== null });
+      const { data, nextCursor } = await tagsOn(app.readDb(request)).list({ ...request.query, countsUnpublished: request.apiKey !== null });
       setSurrogateKeys(reply, [LIST_SURROGATE_KEY]);
       return { data: data.map((tag) => tagWire(tag, app.siteUrls)), nextCursor };
     },
@@ -59,7 +61,7 @@ export const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: Tag, ...problemResponses(304, 'TAG_NOT_FOUND') },
     },
     handler: async (request, reply) => {
-      const { tag, otherLocale } = await tags.get(request.params.idOrSlug, request.query.locale, request.apiKey !== null);
+      const { tag, otherLocale } = await tagsOn(app.readDb(request)).get(request.params.idOrSlug, request.query.locale, request.apiKey !== null);
       reply.resourceVersion = tag.version;
       // Found in another locale: a tag taking the slug in DEFAULT_LOCALE (any tag write names the list key) displaces it.
       setSurrogateKeys(reply, [tagSurrogateKey(tag.id), ...(otherLocale ? [LIST_SURROGATE_KEY] : [])]);

@@ -15,12 +15,16 @@ import {
   TimelineQuery,
 } from './timeline.schemas.js';
 import { timelineService } from './timeline.service.js';
+import { perDatabase } from '../../db/per-database.js';
 
 const OPENAPI_TAG = 'Timeline';
 const TIMELINE_SURROGATE_KEY = 'timeline';
 
 export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
-  const timeline = timelineService(app.database.db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE, urls: app.siteUrls });
+  const timelineOn = perDatabase((db) =>
+    timelineService(db, app.contentChanges, { locale: app.config.DEFAULT_LOCALE, timeZone: app.config.TIMEZONE, urls: app.siteUrls }),
+  );
+  const timeline = timelineOn(app.database.db);
 
   app.get('/timeline', {
     config: { access: 'public' },
@@ -38,7 +42,8 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
       const viewer = request.apiKey ? EDITORIAL : ANONYMOUS;
       // A tag filter follows the tags' slugs.
       setSurrogateKeys(reply, [TIMELINE_SURROGATE_KEY, ...(request.query.tag ? ['tags'] : [])]);
-      return request.query.groupBy === 'day' ? timeline.listByDay(request.query, viewer) : timeline.list(request.query, viewer);
+      const reader = timelineOn(app.readDb(request));
+      return request.query.groupBy === 'day' ? reader.listByDay(request.query, viewer) : reader.list(request.query, viewer);
     },
   });
 
@@ -53,7 +58,7 @@ export const timelineRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: TimelineEntry, ...problemResponses(304, 'TIMELINE_ENTRY_NOT_FOUND') },
     },
     handler: async (request, reply) => {
-      const entry = await timeline.get(request.params.id, request.apiKey ? EDITORIAL : ANONYMOUS);
+      const entry = await timelineOn(app.readDb(request)).get(request.params.id, request.apiKey ? EDITORIAL : ANONYMOUS);
       reply.resourceVersion = entry.version;
       // An article's entry shows the article's title, and is seen exactly when the article is.
       setSurrogateKeys(reply, [`timeline:${entry.id}`, ...(entry.articleId ? [`article:${entry.articleId}`] : [])]);
