@@ -19,7 +19,7 @@ import { keysService } from '../src/modules/keys/keys.service.js';
 import { generateDataset } from './dataset.js';
 import { measureWebhookDelivery, type WebhookDeliveryResult } from './webhook-delivery.js';
 import { runStreamBench } from './stream.js';
-import { buildLede, LEDE_PRODUCTION_SCRIPT, type RunningServer, startServer } from './servers.js';
+import { buildLede, LEDE_PRODUCTION_NODE_OPTIONS, LEDE_PRODUCTION_SCRIPT, type RunningServer, startServer } from './servers.js';
 
 const { values } = parseArgs({
   options: {
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       dataset: { ...size, durationSeconds: duration, connections },
       // Lede's figure is the `node dist/server.js` process alone; the baseline's includes tsx.
-      started: { lede: `node ${LEDE_PRODUCTION_SCRIPT}`, baseline: 'node --import tsx bench/baseline-server.ts' },
+      started: { lede: `NODE_OPTIONS=${LEDE_PRODUCTION_NODE_OPTIONS} node ${LEDE_PRODUCTION_SCRIPT}`, baseline: 'node --import tsx bench/baseline-server.ts' },
       peakRssMb: peak,
       rows,
       webhookDelivery,

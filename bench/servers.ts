@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 
 /** Lede as production runs it: compiled by `npm run build`, started with no TypeScript loader. */
 export const LEDE_PRODUCTION_SCRIPT = 'dist/server.js';
+/** The heap ceiling production runs with (Dockerfile, npm start): without it V8 lets garbage pile up on a large machine. */
+export const LEDE_PRODUCTION_NODE_OPTIONS = '--max-old-space-size=512';
 
 /** `npm run build` (scripts/build.js), so the bench measures the code as it is now. */
 export function buildLede(): void {
@@ -42,7 +44,13 @@ async function waitForHealth(url: string, path: string, timeoutMs: number): Prom
 export async function startServer(name: string, script: string, port: number, env: Record<string, string>, healthPath: string) {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...loader, script], {
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(loader.length === 0 ? { NODE_OPTIONS: LEDE_PRODUCTION_NODE_OPTIONS } : {}),
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
