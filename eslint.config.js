@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'migrations/', 'openapi/', 'coverage/', '.tap/'] },
+  { ignores: ['node_modules/', 'dist/', '.build-*/', 'data/', 'migrations/', 'openapi/', 'coverage/', '.tap/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
