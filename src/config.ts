@@ -165,7 +165,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_MAX: positiveInt(10),
-  // Streaming replicas that serve anonymous reads (README: Running past one machine); each gets
+  // Streaming replicas that serve anonymous reads (docs/deploy.md); each gets
   // a pool of DATABASE_POOL_MAX. Keyed reads and writes stay on DATABASE_URL.
   DATABASE_READ_URLS: postgresUrlList.default(() => []),
   // A replica further behind the primary than this is skipped until it catches up.

@@ -18,7 +18,10 @@ export interface PostgresOptions {
   connectionString: string;
   poolMax: number;
   onQuery?: QueryListener;
-  /** LISTEN's own connection, when connectionString goes through a pooler; default connectionString. */
+  /**
+   * A direct connection to the primary for what needs a session (LISTEN, the migration lock), when
+   * connectionString goes through a pooler in transaction mode; default connectionString.
+   */
   listenConnectionString?: string;
   /** Set for a read replica: its failed reads run again there (replica-pool.ts). */
   fallback?: ReadFallback;
@@ -113,7 +116,11 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresHa
       // connection for the whole run, lets exactly one of them migrate at a time.
       // The request timeouts do not fit here: the lock wait lasts as long as another process's
       // migration, and a migration may rewrite a large table. The connection is discarded after.
-      const client = await pool.connect();
+      // The lock and the settings belong to a session: through a pooler in transaction mode each
+      // statement could land on another server connection, so the direct URL is used when given.
+      const direct = options.listenConnectionString;
+      const client = direct ? new pg.Client({ connectionString: direct, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'lede-migrate' }) : await pool.connect();
+      if (direct) await (client as pg.Client).connect();
       try {
         await client.query('set statement_timeout = 0; set lock_timeout = 0');
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -123,7 +130,8 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresHa
           await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }
       } finally {
-        client.release(true);
+        if (direct) await client.end();
+        else (client as pg.PoolClient).release(true);
       }
     },
     async migrationsApplied() {

@@ -179,6 +179,25 @@ async function runReplicaTests(primary: ThrowawayPostgres, replica: ThrowawayPos
     await replicaAdmin.end().catch(() => {});
   });
 
+  await t.test('DATABASE_LISTEN_URL: LISTEN and the migration lock use the direct connection, queries the pool', async (t) => {
+    const direct = await openPostgres({ connectionString: primaryUrl, listenConnectionString: `${primaryUrl}?application_name=lede-direct`, poolMax: 2 });
+    t.teardown(() => direct.close());
+    let connected!: () => void;
+    const listening = new Promise<void>((resolve) => (connected = resolve));
+    const stop = await direct.listen('lede_listen_url_test', { notification() {}, connected: () => connected(), lost() {} });
+    t.teardown(stop);
+    await listening;
+    const sessions = await direct.pool.query<{ query: string }>("select query from pg_stat_activity where application_name = 'lede-direct'");
+    t.match(sessions.rows.map((row) => row.query), [/listen/i], 'the listening session came from DATABASE_LISTEN_URL');
+    await direct.migrate();
+    t.pass('migrations run on the direct connection');
+
+    const wrongDirect = await openPostgres({ connectionString: primaryUrl, listenConnectionString: primary.url('no_such_database'), poolMax: 2 });
+    t.teardown(() => wrongDirect.close());
+    await wrongDirect.ping();
+    await t.rejects(wrongDirect.migrate(), /no_such_database/, 'the migration went to the direct URL, not the pool');
+  });
+
   t.notOk(
     logged.some((line) => /"level":50/.test(line)),
     `no error was logged: ${logged.filter((line) => /"level":50/.test(line)).join('\n')}`,
