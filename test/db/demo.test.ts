@@ -58,3 +58,13 @@ t.test("the seed page's timeline is served grouped by Kyiv day exactly as on the
   const labels = days.flatMap((day) => day.entries.map((entry) => entry.label)).filter(Boolean);
   t.same([...new Set(labels)].sort(), ['exclusive', 'opinion', 'review', 'updated']);
 });
+
+t.test('processes starting together on an empty database load the demo content once, and none fails', async (t) => {
+  const { app, config } = await buildTestApp(t);
+  const db = app.database.db;
+  const results = await Promise.all([1, 2, 3].map(() => loadDemoContent(db, { locale: config.DEFAULT_LOCALE })));
+  t.same(
+    results.reduce((sum, result) => ({ articlesCreated: sum.articlesCreated + result.articlesCreated, timelineEntriesCreated: sum.timelineEntriesCreated + result.timelineEntriesCreated })),
+    { articlesCreated: 1, timelineEntriesCreated: 40 },
+  );
+});

@@ -1,4 +1,4 @@
-import { count, inArray } from 'drizzle-orm';
+import { count, inArray, sql } from 'drizzle-orm';
 import { contentChanges, EVERYTHING, newInstanceId } from '../../cache/content-changes.js';
 import type { Database } from '../database.js';
 import { articles } from '../schema/articles.js';
@@ -12,6 +12,8 @@ import { SEED_ARTICLE, SEED_TIMELINE } from './seed-article.js';
 import { timelineEntries } from '../schema/timeline.js';
 
 const DEMO_AUTHOR = { keyId: null, name: 'Demo content' };
+/** Advisory lock key of demo loading (the event log uses 7312025001, the scheduler 7312025002). */
+const DEMO_LOCK_KEY = 7312025003;
 
 export interface DemoResult {
   articlesCreated: number;
@@ -33,6 +35,9 @@ export async function loadDemoContent(db: Database, defaults: { locale: string; 
   // Running servers on the same database (`npm run demo` beside them) drop their cached pages.
   const changes = contentChanges(db, newInstanceId(), () => {});
   return changes.write(async (tx, changed) => {
+    // Several processes starting on one empty database all load it: one at a time, so each
+    // after the first finds the content there (each statement reads what committed before it).
+    await tx.execute(sql`select pg_advisory_xact_lock(${DEMO_LOCK_KEY})`);
     changed(EVERYTHING);
     return {
       articlesCreated: await loadSeedArticle(tx, defaults),
