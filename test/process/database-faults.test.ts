@@ -16,6 +16,7 @@ import {
 } from '../../src/db/postgres.js';
 import { keysService } from '../../src/modules/keys/keys.service.js';
 import { findPostgres, startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
+import { sleep, within } from './waiting.js';
 
 /**
  * Database faults, for real: the app (in-process, on the pg driver) runs on a PostgreSQL cluster
@@ -37,18 +38,6 @@ const TRAFFIC_PAUSE_MS = 10;
 const POLL_MS = 100;
 const BURST_SIZE = 50;
 const KILL_AFTER_RESPONSES = 10;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 interface Timed {
   what: string;

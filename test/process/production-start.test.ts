@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { freePort } from './throwaway-postgres.js';
+import { within } from './waiting.js';
+import { baseEnv } from './built-server.js';
 
 /**
  * Production as the Dockerfile and `npm start` run it: `npm run build` compiles src/ to dist/,
@@ -23,24 +25,6 @@ const EXIT_TIMEOUT_MS = 20_000;
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-/** Only what a process needs: tap's own NODE_OPTIONS (and the tsx loader it names) stay out. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS']) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface Running {

@@ -9,6 +9,7 @@ import { replicaName } from '../../src/db/replicas.js';
 import { keysService } from '../../src/modules/keys/keys.service.js';
 import { json } from '../helper.js';
 import { findPostgres, startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
+import { sleep, until } from './waiting.js';
 
 /**
  * Read replicas, for real: a throwaway PostgreSQL primary and a streaming replica of it
@@ -21,18 +22,6 @@ import { findPostgres, startThrowawayPostgres, type ThrowawayPostgres } from './
 t.setTimeout(120_000);
 
 const MAX_LAG_MS = 1_500;
-const WAIT_MS = 15_000;
-const POLL_MS = 50;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
-}
 
 const found = findPostgres();
 if ('skip' in found) {

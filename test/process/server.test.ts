@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { openStream } from '../events/sse-client.js';
 import { freePort } from './throwaway-postgres.js';
+import { sleep, within } from './waiting.js';
 
 /**
  * The real process: `node --import tsx src/server.ts` and the keys CLI, as an operator runs them.
@@ -46,18 +47,6 @@ function tempDataDir(t: Test): string {
   return dir;
 }
 
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 interface Running {
   child: ChildProcess;

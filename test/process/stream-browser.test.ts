@@ -10,6 +10,7 @@ import t, { type Test } from 'tap';
 import { PUBLIC_EVENT_TYPES } from '../../src/events/event-types.js';
 import { freePort } from './throwaway-postgres.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { within } from './waiting.js';
 
 /**
  * The live event stream in a real browser, across a restart of the server. A page on another
@@ -62,14 +63,6 @@ function baseEnv(): Record<string, string> {
     if (value !== undefined) env[name] = value;
   }
   return env;
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** `node --import tsx <script>` in its own process group; the group is killed at cleanup. */

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { replicaName } from '../../src/db/replicas.js';
 import { baseEnv, buildServer, ROOT, type BuiltServer } from './built-server.js';
 import { findPostgres, freePort, startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
+import { sleep, until } from './waiting.js';
 
 /**
  * The scale-out topology of docker-compose.yml, on this machine: a throwaway PostgreSQL primary
@@ -22,22 +23,10 @@ t.setTimeout(480_000);
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const NGINX_TEMPLATE = join(ROOT, 'deploy/nginx/lede.conf.template');
 const START_TIMEOUT_MS = 90_000;
-const WAIT_MS = 30_000;
 const EXIT_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 20_000;
-const POLL_MS = 100;
 /** Concurrent request loops through nginx while a node is killed. */
 const LOOPS = 6;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
-}
 
 function findNginx(): string | { skip: string } {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'];
