@@ -66,7 +66,8 @@ export async function startServer(name: string, script: string, port: number, en
     },
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Exited, or killed by a signal (exitCode stays null then): 'exit' will not come again.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
