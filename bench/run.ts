@@ -9,8 +9,8 @@
  * the true-limit baseline (bench/baseline-server.ts, under tsx) on the same data. It checks that
  * the baseline answers each read with Lede's ids in Lede's order (and says whether the bytes are
  * the same), measures hello-world first, then drives each endpoint in rounds alternating Lede and
- * the baseline: reads with wrk (1 thread, 20 connections), create + publish with autocannon (it
- * needs the created id). Prints a table and writes bench/results/latest.json, a `--quick` run too
+ * the baseline after two unmeasured seconds on each: reads with wrk (1 thread, 20 connections),
+ * create + publish with autocannon (it needs the created id). Prints a table and writes bench/results/latest.json, a `--quick` run too
  * (its `dataset.quick` says so).
  */
 import { writeFileSync } from 'node:fs';
@@ -65,6 +65,12 @@ const RESULTS_FILE = 'bench/results/latest.json';
  */
 const ROUNDS = 2;
 const roundSeconds = Math.max(1, Math.round(duration / ROUNDS));
+/**
+ * Unmeasured wrk before each read's rounds, on each server: the route's code compiled by the JIT
+ * and its statement prepared on every pool connection, so the first row of a run (or of an
+ * `--only` run) is not measured cold.
+ */
+const WARM_UP_SECONDS = 2;
 
 function databaseUrl(name: string): string {
   const url = new URL(adminUrl);
@@ -105,8 +111,13 @@ interface Endpoint {
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
-async function measureWrk(url: string, endpoint: Pick<Endpoint, 'path' | 'pick'>, headers: Record<string, string>): Promise<Measure> {
-  const result = await runWrk({ url, path: endpoint.path ?? '/', pick: endpoint.pick, headers, seconds: roundSeconds, connections, threads: WRK_THREADS });
+async function measureWrk(
+  url: string,
+  endpoint: Pick<Endpoint, 'path' | 'pick'>,
+  headers: Record<string, string>,
+  seconds = roundSeconds,
+): Promise<Measure> {
+  const result = await runWrk({ url, path: endpoint.path ?? '/', pick: endpoint.pick, headers, seconds, connections, threads: WRK_THREADS });
   const statuses: Record<string, number> = { '2xx/3xx': result.requests - result.non2xx3xx };
   if (result.non2xx3xx > 0) statuses.other = result.non2xx3xx;
   if (result.socketErrors > 0) statuses.socketErrors = result.socketErrors;
@@ -199,10 +210,11 @@ async function main(): Promise<void> {
   const runStarted = Date.now();
   const wrk = wrkVersion();
   if (!wrk) {
-    throw new Error(
-      'The benchmark drives reads with wrk, which is not installed (or not on PATH; BENCH_WRK names another binary). ' +
-        'On Debian or Ubuntu: apt-get install -y wrk',
+    process.stderr.write(
+      'The benchmark drives reads with wrk, which is not installed (or not on PATH; BENCH_WRK names another binary).\n' +
+        'On Debian or Ubuntu: apt-get install -y wrk\n',
     );
+    process.exit(1);
   }
   buildLede();
   const started = Date.now();
@@ -256,6 +268,7 @@ async function main(): Promise<void> {
   try {
     // Hello-world first, alone on the machine, with the rows' generator and settings.
     const hello = await start('hello-world', 'bench/hello-world.ts', 3200, {}, '/');
+    await measureWrk(hello.url, { path: '/' }, {}, WARM_UP_SECONDS);
     const helloRounds: Measure[] = [];
     for (let round = 0; round < ROUNDS; round += 1) helloRounds.push(await measureWrk(hello.url, { path: '/' }, {}));
     helloWorld = combine(helloRounds);
@@ -344,6 +357,10 @@ async function main(): Promise<void> {
         endpoint.requests
           ? measureAutocannon(server.url, endpoint.requests, endpoint.perOperation ?? 1)
           : measureWrk(server.url, endpoint, endpoint.headers?.(which) ?? {});
+      if (!endpoint.requests) {
+        await measureWrk(target.url, endpoint, endpoint.headers?.('lede') ?? {}, WARM_UP_SECONDS);
+        await measureWrk(baseline.url, endpoint, endpoint.headers?.('baseline') ?? {}, WARM_UP_SECONDS);
+      }
       const ledeRounds: Measure[] = [];
       const baselineRounds: Measure[] = [];
       for (let round = 0; round < ROUNDS; round += 1) {
