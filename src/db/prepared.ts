@@ -19,6 +19,19 @@ export function limitBucket(rows: number): number {
 }
 
 /**
+ * A row count written into the SQL text. Drizzle sends `.limit(n)` as a parameter, and a prepared
+ * statement with a parameter in its LIMIT never settles on its generic plan (the planner cannot
+ * cost an unknown LIMIT), so PostgreSQL planned the timeline's first page again on every request:
+ * 0.13–0.33 ms of planning for 0.05 ms of execution (EXPLAIN ANALYZE, 1,000,000 entries). A
+ * statement with nothing left to bind keeps one plan.
+ */
+export function inlineLimit(rows: number): number {
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new Error(`inlineLimit: ${rows} is not a row count`);
+  // Drizzle's limit() is typed for numbers and placeholders; it writes any SQL object in as is.
+  return sql.raw(String(rows)) as unknown as number;
+}
+
+/**
  * Query shapes kept built per database (or transaction). Client input picks the shape (which
  * filters are present, how many tags, the limit), so the copy is bounded; a shape that fell out is
  * built again on its next use, with the same statement name and text.

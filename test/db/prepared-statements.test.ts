@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import t from 'tap';
-import { MAX_KEPT_SHAPES, preparedStatements } from '../../src/db/prepared.js';
+import { MAX_KEPT_SHAPES, placeholder, preparedStatements } from '../../src/db/prepared.js';
 import { statementBoundedClient } from '../../src/db/statement-bounded-client.js';
-import { buildTestApp, databaseUnderTest } from '../helper.js';
+import { listStatement } from '../../src/modules/articles/articles.list-query.js';
+import { ANONYMOUS } from '../../src/modules/articles/visibility.js';
+import { entriesQuery } from '../../src/modules/timeline/timeline.repository.js';
+import { buildTestApp, databaseUnderTest, freshDatabase } from '../helper.js';
 
 // Named prepared statements live in PostgreSQL's backends for as long as a connection does, one
 // per query shape; client input picks the shape, so what each connection keeps must be bounded.
@@ -113,4 +116,26 @@ t.test('900 list requests of distinct shapes grow the backends by less than 60 M
   const grownMb = (after - before) / 1024 / 1024;
   t.ok(grownMb < 60, `backends grew by ${grownMb.toFixed(1)} MB`);
   t.comment(`backends grew by ${grownMb.toFixed(1)} MB over 900 distinct shapes`);
+});
+
+t.test('page statements write their LIMIT into the text, so PostgreSQL keeps one plan for them', async (t) => {
+  const { database, drop, url } = await freshDatabase();
+  t.teardown(drop);
+  const statements = {
+    timeline: entriesQuery(database.db, { viewer: ANONYMOUS, limit: 21 }, placeholder).toSQL(),
+    list: listStatement(database.db, { viewer: ANONYMOUS, limit: 21 }).toSQL(),
+    tagList: listStatement(database.db, { viewer: ANONYMOUS, tagSlugs: ['kyiv'], limit: 21 }).toSQL(),
+  };
+  for (const [name, statement] of Object.entries(statements)) {
+    t.match(statement.sql, /limit 21$/, `${name}: the limit is in the text`);
+    t.notOk(statement.params.includes(21), `${name}: not among the parameters`);
+  }
+  if (!url) return;
+  // A LIMIT parameter kept the statement on custom plans, planned again on every execution.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.teardown(() => client.end());
+  for (let run = 0; run < 8; run += 1) await client.query({ name: 'timeline_page', text: statements.timeline.sql });
+  const [plans] = (await client.query(`select generic_plans, custom_plans from pg_prepared_statements where name = 'timeline_page'`)).rows;
+  t.same(plans, { generic_plans: '8', custom_plans: '0' }, 'every execution reused the generic plan');
 });

@@ -1,7 +1,7 @@
 import { and, desc, sql, type SQL } from 'drizzle-orm';
 import { contentClockMs } from '../../db/content-clock.js';
 import type { Database } from '../../db/database.js';
-import { type Bind, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
+import { type Bind, inlineLimit, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
 import { articles, articleTags, type ArticleStatus } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
 import { articleColumns, type ArticleRow, searchQuery, type TagRef, tagsJson } from './articles.repository.js';
@@ -83,7 +83,7 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
     .from(articles)
     .where(and(...conditions))
     .orderBy(...order)
-    .limit(options.limit);
+    .limit(inlineLimit(options.limit));
 }
 
 /**
@@ -126,7 +126,7 @@ function tagLinksQuery(db: Database, options: ListOptions, bind: Bind) {
       ),
     )
     .orderBy(sql`published_at desc, article_id desc`)
-    .limit(options.limit)
+    .limit(inlineLimit(options.limit))
     .as('link');
   return db
     .select({
@@ -141,7 +141,7 @@ function tagLinksQuery(db: Database, options: ListOptions, bind: Bind) {
     .innerJoin(articles, sql`${articles.id} = "link"."article_id" and ${articles.locale} = "tag"."locale"`)
     .where(liveCondition())
     .orderBy(sql`"link"."linked_at" desc, "link"."article_id" desc`)
-    .limit(options.limit);
+    .limit(inlineLimit(options.limit));
 }
 
 function listValues(options: ListOptions): Record<string, unknown> {
@@ -182,12 +182,14 @@ function listShape(options: ListOptions): string {
 type PreparedList = ReturnType<ReturnType<typeof listQuery>['prepare']>;
 const preparedLists = preparedStatements<PreparedList>('lede_articles');
 
+/** The statement a list runs, with named placeholders for its values; exported so tests can check its text. */
+export function listStatement(db: Database, options: ListOptions) {
+  return usesTagLinks(options) ? (tagLinksQuery(db, options, placeholder) as unknown as ReturnType<typeof listQuery>) : listQuery(db, options, placeholder);
+}
+
 export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
   const bucketed = { ...options, limit: limitBucket(options.limit) };
-  const prepared = preparedLists(db, listShape(bucketed), (name) => {
-    const query = usesTagLinks(bucketed) ? (tagLinksQuery(db, bucketed, placeholder) as unknown as ReturnType<typeof listQuery>) : listQuery(db, bucketed, placeholder);
-    return query.prepare(name);
-  });
+  const prepared = preparedLists(db, listShape(bucketed), (name) => listStatement(db, bucketed).prepare(name));
   const rows = (await prepared.execute(listValues(options))) as unknown as ArticleListRow[];
   return rows.length > options.limit ? rows.slice(0, options.limit) : rows;
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.js';
-import { type Bind, inline, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
+import { type Bind, inline, inlineLimit, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
 import { markDeleted } from '../../db/content-clock.js';
 import { articles } from '../../db/schema/articles.js';
 import { timelineEntries } from '../../db/schema/timeline.js';
@@ -112,7 +112,7 @@ export function entriesQuery(db: Database, query: TimelineQuery, bind: Bind = in
     .leftJoin(articles, eq(articles.id, timelineEntries.articleId))
     .where(and(...conditions))
     .orderBy(desc(timelineEntries.occurredAt), desc(timelineEntries.id))
-    .limit(query.limit);
+    .limit(inlineLimit(query.limit));
 }
 
 function placeholderValues(query: TimelineQuery): Record<string, unknown> {
