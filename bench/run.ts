@@ -2,6 +2,7 @@
  * `npm run bench [-- --quick] [--articles N] [--timeline N] [--duration S] [--connections N] [--only TEXT] [--baseline-tags json|join|two]`
  * (`--only`: just the endpoints whose name contains TEXT, printed and not written anywhere)
  * `npm run bench -- --stream [--clients N]`: live event streams instead (bench/stream.ts).
+ * `npm run bench -- --peers`: the run plus Directus and Strapi on its dataset (bench/peers/peers.ts).
  *
  * Builds Lede (`npm run build`), generates a dataset in PostgreSQL, starts bare Fastify
  * (bench/hello-world.ts), Lede as production does (`node dist/server.js`, no TypeScript loader,
@@ -24,6 +25,7 @@ import { keysService } from '../src/modules/keys/keys.service.js';
 import { generateDataset } from './dataset.js';
 import { measureWebhookDelivery, type WebhookDeliveryResult } from './webhook-delivery.js';
 import { runStreamBench } from './stream.js';
+import { installPeers, runPeers } from './peers/peers.js';
 import { buildLede, LEDE_PRODUCTION_NODE_OPTIONS, LEDE_PRODUCTION_SCRIPT, type RunningServer, startServer } from './servers.js';
 import { runWrk, type WrkOptions, wrkVersion } from './wrk.js';
 
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     'baseline-tags': { type: 'string', default: 'two' },
     stream: { type: 'boolean', default: false },
     clients: { type: 'string', default: '2000' },
+    peers: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick ?? false;
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  if (values.peers) installPeers();
   buildLede();
   const started = Date.now();
   const url = await freshDatabase();
@@ -304,6 +308,29 @@ async function main(): Promise<void> {
     process.stdout.write(
       `baseline answers Lede's rows: ${verified.map((check) => `${check.path} (${check.ids}${check.identicalBytes ? ', same bytes' : ''})`).join(', ')}\n`,
     );
+    // The peers before the rows: the write rows add articles to Lede's database that the peers would not have.
+    if (values.peers) {
+      await runPeers({
+        adminUrl,
+        ledeDatabase: DATABASE,
+        size,
+        quick,
+        ledeUrl: lede.url,
+        baselineUrl: baseline.url,
+        deepCursor,
+        deepBefore: (deep.rows[0].occurred_at as Date).toISOString(),
+        measure: (serverUrl, read, seconds) => measureWrk(serverUrl, read, {}, seconds),
+        combine,
+        rounds: ROUNDS,
+        roundSeconds,
+        warmUpSeconds: WARM_UP_SECONDS,
+        helloWorld,
+        loadGenerator: `${wrk} -t${WRK_THREADS} -c${connections} (Lua done() for p50/p99)`,
+        only: values.only,
+        ledeStarted: `RESPONSE_CACHE_MB=0 NODE_OPTIONS=${LEDE_PRODUCTION_NODE_OPTIONS} node ${LEDE_PRODUCTION_SCRIPT}`,
+        baselineStarted: `BASELINE_LIST_TAGS=${baselineTags} node --import tsx bench/baseline-server.ts`,
+      });
+    }
 
     const endpoints: Endpoint[] = [
       { name: 'article list', kind: 'uncached', path: '/v1/articles?limit=20' },

@@ -1,0 +1,4 @@
+/* global module */
+module.exports = ({ env }) => ({
+  'users-permissions': { config: { jwtSecret: env('JWT_SECRET') } },
+});
