@@ -149,5 +149,8 @@ t.test('a list page costs the same number of queries whatever its size', async (
   t.equal(small.items, 2);
   t.ok(large.items >= 8);
   t.equal(large.queries, small.queries);
-  t.equal(small.queries, 1, 'one query for the page, its articles\' tags included');
+  t.equal(small.queries, 2, 'the page, then its articles\' tags in one statement');
+  const empty = await count('/v1/articles?locale=it&q=nothingmatchesthis');
+  t.equal(empty.items, 0);
+  t.equal(empty.queries, 1, 'an empty page asks for no tags');
 });

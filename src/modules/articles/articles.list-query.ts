@@ -4,14 +4,17 @@ import type { Database } from '../../db/database.js';
 import { type Bind, inlineLimit, limitBucket, placeholder, preparedStatements } from '../../db/prepared.js';
 import { articles, articleTags, type ArticleStatus } from '../../db/schema/articles.js';
 import { tags } from '../../db/schema/tags.js';
-import { articleColumns, type ArticleRow, searchQuery, type TagRef, tagsJson } from './articles.repository.js';
+import { articleColumns, type ArticleRow, searchQuery, type TagRef, tagsOfArticles } from './articles.repository.js';
 import type { Block } from './blocks.js';
 import { allTagsCondition, distinctTags, tagFilterValues, tagsShape } from './tag-filter.js';
 import { liveCondition, type Viewer, visibleTo } from './visibility.js';
 
 /*
  * Article lists and feeds: one prepared statement per query shape, the general query or, for an
- * anonymous one-tag list, a walk of the tag's links.
+ * anonymous one-tag list, a walk of the tag's links; then the page's tags in a second statement.
+ * Each article's tags as a correlated json_agg in the page's statement cost 1.8 ms of a 1.9 ms
+ * page (PostgreSQL hashed the whole tags table again for every row); the page alone took
+ * 0.03 ms and its tags in one statement 0.17 ms (EXPLAIN ANALYZE, 100,000 articles, 200 tags).
  */
 
 export interface ListOptions {
@@ -79,7 +82,7 @@ function listQuery(db: Database, options: ListOptions, bind: Bind) {
   }
   const order = search ? [desc(sql`${rank}::numeric`), desc(sortAt), desc(articles.id)] : [desc(sortAt), desc(articles.id)];
   return db
-    .select({ ...summaryColumns, ...(options.includeBody ? feedColumns() : {}), sortAt, rank, tags: tagsJson })
+    .select({ ...summaryColumns, ...(options.includeBody ? feedColumns() : {}), sortAt, rank })
     .from(articles)
     .where(and(...conditions))
     .orderBy(...order)
@@ -134,7 +137,6 @@ function tagLinksQuery(db: Database, options: ListOptions, bind: Bind) {
       ...(options.includeBody ? feedColumns() : {}),
       sortAt: sql<Date>`${articles.publishedAt}`.mapWith(articles.publishedAt),
       rank: sql<null>`null`,
-      tags: tagsJson,
     })
     .from(tag)
     .crossJoinLateral(links)
@@ -190,6 +192,8 @@ export function listStatement(db: Database, options: ListOptions) {
 export async function listArticles(db: Database, options: ListOptions): Promise<ArticleListRow[]> {
   const bucketed = { ...options, limit: limitBucket(options.limit) };
   const prepared = preparedLists(db, listShape(bucketed), (name) => listStatement(db, bucketed).prepare(name));
-  const rows = (await prepared.execute(listValues(options))) as unknown as ArticleListRow[];
-  return rows.length > options.limit ? rows.slice(0, options.limit) : rows;
+  const found = (await prepared.execute(listValues(options))) as unknown as Omit<ArticleListRow, 'tags'>[];
+  const rows = found.length > options.limit ? found.slice(0, options.limit) : found;
+  const tagsByArticle = await tagsOfArticles(db, rows.map((row) => row.id));
+  return rows.map((row) => ({ ...row, tags: tagsByArticle.get(row.id) ?? [] }));
 }

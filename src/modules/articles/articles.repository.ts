@@ -104,6 +104,29 @@ export const tagsJson = sql<TagRef[]>`coalesce((
   from ${articleTags} l join ${tags} t on t.id = l.tag_id where l.article_id = ${outerArticleId}
 ), '[]'::json)`;
 
+const tagsOfArticlesStatement = (db: Database, name: string) =>
+  db
+    .select({ articleId: articleTags.articleId, id: tags.id, slug: tags.slug, name: tags.name })
+    .from(articleTags)
+    .innerJoin(tags, eq(tags.id, articleTags.tagId))
+    .where(sql`${articleTags.articleId} = any(${sql.placeholder('ids')}::uuid[])`)
+    .orderBy(articleTags.articleId, articleTags.position)
+    .prepare(name);
+const preparedTagsOf = preparedStatements<ReturnType<typeof tagsOfArticlesStatement>>('lede_tags', 1);
+
+/** The tags of several articles, each article's in order, in one statement (a list page's). */
+export async function tagsOfArticles(db: Database, ids: string[]): Promise<Map<string, TagRef[]>> {
+  const byArticle = new Map<string, TagRef[]>();
+  if (ids.length === 0) return byArticle;
+  const rows = await preparedTagsOf(db, 'of_articles', (name) => tagsOfArticlesStatement(db, name)).execute({ ids });
+  for (const { articleId, ...tag } of rows) {
+    const list = byArticle.get(articleId);
+    if (list) list.push(tag);
+    else byArticle.set(articleId, [tag]);
+  }
+  return byArticle;
+}
+
 /** Every "Read also" target in order, visible or not: the caller filters for its viewer. */
 const relatedJson = sql<RelatedJson[]>`coalesce((
   select json_agg(json_build_object(
