@@ -1,8 +1,16 @@
 /**
  * `npm run bench:table` prints bench/results/latest.json as the Markdown table used in
- * docs/performance.md, so the document's figures are the run's, not retyped.
+ * docs/performance.md, so the document's figures are the run's, not retyped; with `-- --peers`,
+ * bench/results/peers.json's table (bench/peers/table.ts).
  */
 import { readFileSync } from 'node:fs';
+import { printPeersTable } from './peers/table.js';
+
+// `npm run bench:table -- --peers`: the peers' table (bench/results/peers.json) instead.
+if (process.argv.includes('--peers')) {
+  printPeersTable();
+  process.exit(0);
+}
 
 interface Figures {
   rps: number;

@@ -33,11 +33,10 @@ export function ensureNode22(): void {
 
 /**
  * `npm install` in the peer's directory unless its package.json was installed already (a marker
- * holds the hash of the package.json installed). Install scripts are allowed for the packages
- * that need them: isolated-vm (Directus's sandbox) compiles against Node 22's headers, and npm 11
- * runs no install script it was not told to.
+ * holds the hash of the package.json installed). isolated-vm (Directus's sandbox for flow scripts)
+ * compiles there against Node 22's headers (npm_config_nodedir).
  */
-export function installPeer(name: string, allowScripts: string[] = []): void {
+export function installPeer(name: string): void {
   const dir = join(PEERS_DIR, name);
   const hash = createHash('sha256').update(readFileSync(join(dir, 'package.json'))).digest('hex');
   const marker = join(dir, 'node_modules', '.installed');
@@ -45,7 +44,6 @@ export function installPeer(name: string, allowScripts: string[] = []): void {
   const started = Date.now();
   process.stdout.write(`installing ${name} (npm install in ${dir}, with Node 22); takes minutes the first time\n`);
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir, node22Env());
-  for (const pkg of allowScripts) run('npm', ['rebuild', pkg, '--foreground-scripts'], dir, node22Env());
   writeFileSync(marker, hash);
   process.stdout.write(`installed ${name} in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }

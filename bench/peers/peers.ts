@@ -106,6 +106,13 @@ export async function runPeers(run: PeersRun): Promise<void> {
       }
     }
     if (differences.length > 0) throw new Error(`peers answer other rows than Lede:\n${differences.join('\n')}`);
+    // The cached Directus answered each checked read already: asked again, it must answer from its cache.
+    for (const row of PEER_ROWS) {
+      const read = peerReads.directusCached[row];
+      if (read.path === null) continue;
+      const status = (await fetch(`${urlOf('directusCached')}${checkedPaths(read, run.size.articles)[0]}`)).headers.get('x-cache');
+      if (status !== 'HIT') throw new Error(`the cached Directus did not answer ${row} from its cache the second time (X-Cache: ${status})`);
+    }
     process.stdout.write(`peers answer Lede's rows: ${verified.join(', ')}\n`);
 
     for (const row of PEER_ROWS.filter((name) => !run.only || name.includes(run.only))) {

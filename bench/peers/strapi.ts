@@ -44,6 +44,8 @@ export async function startStrapi(adminUrl: string, ledeDatabase: string, port: 
     env: {
       NODE_ENV: 'production',
       STRAPI_TELEMETRY_DISABLED: 'true',
+      // Nothing leaves the machine: no check for a newer Strapi either.
+      STRAPI_DISABLE_UPDATE_NOTIFICATION: 'true',
       // As Lede in the bench (LOG_LEVEL=warn): no log line per request.
       LOG_LEVEL: 'warn',
       DATABASE_URL: url,
@@ -88,7 +90,7 @@ export async function startStrapi(adminUrl: string, ledeDatabase: string, port: 
   return server;
 }
 
-export const strapiStarted = `NODE_ENV=production LOG_LEVEL=warn STRAPI_TELEMETRY_DISABLED=true node ${CLI[0]} start (Node 22; admin panel not built nor served)`;
+export const strapiStarted = `NODE_ENV=production LOG_LEVEL=warn STRAPI_TELEMETRY_DISABLED=true STRAPI_DISABLE_UPDATE_NOTIFICATION=true node ${CLI[0]} start (Node 22; admin panel not built nor served)`;
 export const strapiVersion = () => installedVersion('strapi-app', '@strapi/strapi');
 
 const ARTICLE = 'fields[0]=slug&fields[1]=title&fields[2]=lead&fields[3]=section&fields[4]=byline&fields[5]=coverImage&fields[6]=publishedAt';
