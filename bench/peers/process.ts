@@ -32,7 +32,18 @@ function baseEnv(env: Record<string, string>): Record<string, string> {
   return { PATH: `${join(NODE22_DIR, 'bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env };
 }
 
+/** True when something already answers on the port (a peer left over from a killed run would be measured instead). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startPeer(start: PeerStart): Promise<RunningServer> {
+  if (await answers(`http://127.0.0.1:${start.port}/`)) throw new Error(`${start.name}: port ${start.port} is taken (a peer left from an earlier run?)`);
   // The peers' output (Strapi prints a banner, both log warnings) goes to a file, read when one fails.
   const log = join(tmpdir(), `lede-bench-${start.name.replace(/\W+/g, '-')}.log`);
   const child = spawn(NODE22, start.args, {
