@@ -127,6 +127,11 @@ export async function runPeers(run: PeersRun): Promise<void> {
       const figures = Object.fromEntries(SYSTEMS.map((system) => [system, measured.includes(system) ? run.combine(rounds[system]) : null])) as Record<System, Figures | null>;
       const ratio = figures.directus && figures.lede ? Math.round((figures.lede.rps / figures.directus.rps) * 100) / 100 : null;
       rows.push({ endpoint: row, ...figures, ledeOverDirectus: ratio, asked });
+      // A server answering errors under load would be measured fast; say so (statuses are in peers.json).
+      for (const system of measured) {
+        const { other, socketErrors } = figures[system]!.statuses;
+        if (other || socketErrors) process.stdout.write(`WARNING: ${row}: ${system} answered ${other ?? 0} non-2xx/3xx, ${socketErrors ?? 0} socket errors\n`);
+      }
       process.stdout.write(
         `${row.padEnd(26)} ${SYSTEMS.map((system) => `${system} ${figures[system] ? `${figures[system].rps}/s p99 ${figures[system].p99}` : '–'}`).join(' | ')}` +
           ` | lede/directus ${ratio ?? '–'}\n`,
