@@ -16,6 +16,6 @@ export function withArticleUrl<T extends Omit<ArticleSummaryWire, 'canonicalUrl'
   article: T,
 ): T & { canonicalUrl: string | null; url: string | null } {
   const canonicalUrl = article.canonicalUrl ?? null;
-  const publishedAt = article.publishedAt === null ? null : new Date(article.publishedAt);
-  return { ...article, canonicalUrl, url: urls.article({ ...article, canonicalUrl, publishedAt }) };
+  const { id, slug, locale, section, publishedAt } = article;
+  return { ...article, canonicalUrl, url: urls.article({ id, slug, locale, section, publishedAt, canonicalUrl }) };
 }
