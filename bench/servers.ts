@@ -37,6 +37,28 @@ async function waitForHealth(url: string, path: string, timeoutMs: number): Prom
   throw new Error(`${url} did not come up within ${timeoutMs} ms`);
 }
 
+/** A started server process: its peak RSS read from /proc, stopped with SIGTERM (SIGKILL after 10 s). */
+export function runningServer(name: string, url: string, child: ChildProcess): RunningServer {
+  return {
+    name,
+    url,
+    process: child,
+    peakRssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round(kb / 1024);
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        // Exited, or killed by a signal (exitCode stays null then): 'exit' will not come again.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
 /**
  * Starts `node <script>`: a compiled `.js` script runs as in production, with no loader, so the
  * process measured (its pid, its RSS) is the server alone; a `.ts` script runs under tsx.
@@ -55,23 +77,5 @@ export async function startServer(name: string, script: string, port: number, en
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, healthPath, 60_000);
-  const server: RunningServer = {
-    name,
-    url,
-    process: child,
-    peakRssMb() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        // Exited, or killed by a signal (exitCode stays null then): 'exit' will not come again.
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  };
-  return server;
+  return runningServer(name, url, child);
 }

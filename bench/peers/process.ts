@@ -4,10 +4,10 @@
  * server itself (no npm or shell in between), so its pid's peak RSS is the peer's.
  */
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunningServer } from '../servers.js';
+import { type RunningServer, runningServer } from '../servers.js';
 import { NODE22, NODE22_DIR } from './install.js';
 
 export interface PeerStart {
@@ -66,20 +66,5 @@ export async function startPeer(start: PeerStart): Promise<RunningServer> {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  return {
-    name: start.name,
-    url,
-    process: child,
-    peakRssMb() {
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  };
+  return runningServer(start.name, url, child);
 }
