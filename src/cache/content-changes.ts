@@ -15,7 +15,7 @@ const MAX_ANNOUNCEMENT_BYTES = 7_000;
 
 /** Names content a write changed, by the same keys responses carry in Surrogate-Key. */
 export type MarkChanged = (...keys: string[]) => void;
-/** Adds events to the change log, in the write's transaction (docs/adr/0012-event-log-commit-order.md). */
+/** Adds events to the change log, written as the write's transaction commits (docs/adr/0017-events-written-at-commit.md). */
 export type Emit = (...events: EventDraft[]) => void;
 /**
  * Adds a data-modifying statement whose result the write does not need (a revision, a cleanup) to
@@ -31,8 +31,8 @@ export interface ContentChanges {
    * pg_notify inside that transaction, so the announcement is delivered exactly when the change
    * commits (never for a rolled-back write), and are invalidated in this process before `write`
    * resolves, so the writer's own next read never sees the old version. The events it emits are
-   * appended to the change log at the end of the transaction, in the statement that announces,
-   * and so are the statements passed to `alongside`.
+   * handed to the transaction in the statement that announces (which writes them, numbered, as it
+   * commits), and the statements passed to `alongside` ride in that statement too.
    */
   write<T>(work: (tx: Database, changed: MarkChanged, emit: Emit, alongside: Alongside) => Promise<T>): Promise<T>;
 }
@@ -89,8 +89,8 @@ export function contentChanges(db: Database, instanceId: string, committed: (key
 
 /**
  * One statement at the end of a write: the statements riding along, the events, and the
- * announcement. The events get their ids while the transaction commits
- * (docs/adr/0012-event-log-commit-order.md).
+ * announcement. The events are written, with their ids, while the transaction commits
+ * (docs/adr/0017-events-written-at-commit.md).
  */
 function closingStatement(instanceId: string, keys: Set<string>, emitted: EventDraft[], riders: SQL[]) {
   let payload = JSON.stringify({ from: instanceId, keys: [...keys] } satisfies ChangeAnnouncement);
@@ -98,15 +98,11 @@ function closingStatement(instanceId: string, keys: Set<string>, emitted: EventD
     payload = JSON.stringify({ from: instanceId, keys: [EVERYTHING] } satisfies ChangeAnnouncement);
   }
   const announce = keys.size > 0 ? sql`pg_notify(${CONTENT_CHANNEL}, ${payload})` : sql`null`;
+  // The events are handed to the transaction, which writes them, numbered, as it commits.
+  const drafts = emitted.map((event) => ({ type: event.type, public: isPublicEvent(event), data: event.data }));
+  const append = emitted.length > 0 ? sql`, events_append(${JSON.stringify(drafts)}::jsonb)` : sql``;
+  if (riders.length === 0) return sql`select ${announce}${append}`;
   // A data-modifying WITH runs once whether or not the outer query reads it.
   const parts = riders.map((statement, index) => sql`${sql.raw(`rider_${index}`)} as (${statement})`);
-  if (emitted.length > 0) {
-    const rows = JSON.stringify(emitted.map((event) => ({ type: event.type, public: isPublicEvent(event), data: event.data })));
-    parts.push(sql`appended as (
-      insert into events (type, public, data)
-      select e.type, e.public, e.data from jsonb_to_recordset(${rows}::jsonb) as e(type text, public boolean, data jsonb)
-    )`);
-  }
-  if (parts.length === 0) return sql`select ${announce}`;
-  return sql`with ${sql.join(parts, sql`, `)} select ${announce}`;
+  return sql`with ${sql.join(parts, sql`, `)} select ${announce}${append}`;
 }

@@ -2,10 +2,11 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
- * The change log (docs/adr/0012-event-log-commit-order.md). `id` increases in commit order: a
- * deferred trigger (migration 0010) numbers a transaction's events while it commits, under a
- * transaction-scoped advisory lock, so the next writer numbers its events only after this one
- * has committed. It is null only inside the writing transaction, before its commit.
+ * The change log (docs/adr/0012-event-log-commit-order.md, 0017). `id` increases in commit order:
+ * a write hands its events to its transaction (`events_append`, migration 0011), which writes them
+ * with their ids while it commits, under a transaction-scoped advisory lock, so the next writer
+ * numbers its events only after this one has committed. A row inserted directly is numbered at
+ * commit too (migration 0010); its id is null only until then.
  */
 export const events = pgTable(
   'events',
