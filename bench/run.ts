@@ -23,6 +23,7 @@ import { encodeCursor } from '../src/http/cursor.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { keysService } from '../src/modules/keys/keys.service.js';
 import { generateDataset } from './dataset.js';
+import { type EventCost, measureEventCost } from './event-cost.js';
 import { measureWebhookDelivery, type WebhookDeliveryResult } from './webhook-delivery.js';
 import { runStreamBench } from './stream.js';
 import { installPeers, runPeers } from './peers/peers.js';
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
   let helloWorld: Measure;
   let verified: Verified[];
   let webhookDelivery: WebhookDeliveryResult | null;
+  let eventCost: EventCost<Measure> | null = null;
   try {
     // Hello-world first, alone on the machine, with the rows' generator and settings.
     const hello = await start('hello-world', 'bench/hello-world.ts', 3200, {}, '/');
@@ -399,6 +401,14 @@ async function main(): Promise<void> {
       rows.push({ endpoint: endpoint.name, kind: endpoint.kind, generator, lede: ledeResult, baseline: baselineResult, ratio });
       process.stdout.write(line(endpoint.name, ledeResult, baselineResult, ratio, generator));
     }
+    const writes = selected.find((endpoint) => endpoint.kind === 'write');
+    if (writes?.requests) {
+      eventCost = await measureEventCost(url, () => measureAutocannon(lede.url, writes.requests!, writes.perOperation ?? 1), combine);
+      process.stdout.write(
+        `${writes.name}, events written / not written: ${eventCost.withEvents.rps} / ${eventCost.withoutEvents.rps} op/s = ${eventCost.ratio} ` +
+          `(target at least 0.9; ${eventCost.rounds} alternating rounds)\n`,
+      );
+    }
     webhookDelivery = null;
     if (!values.only || 'webhook delivery'.includes(values.only)) {
       webhookDelivery = await measureWebhookDelivery(lede.url, { admin: adminKey, editor: key });
@@ -436,6 +446,7 @@ async function main(): Promise<void> {
       baseline: `BASELINE_LIST_TAGS=${baselineTags} node --import tsx bench/baseline-server.ts`,
     },
     peakRssMb,
+    eventCost,
     webhookDelivery,
     runSeconds: Math.round((Date.now() - runStarted) / 1000),
   };
