@@ -128,8 +128,8 @@ async function measureWrk(
   return { rps: result.rps, p50: result.p50, p99: result.p99, statuses };
 }
 
-async function measureAutocannon(url: string, requests: Request[], perOperation: number): Promise<Measure> {
-  const result = await autocannon({ url, connections: WRITE_CONNECTIONS, duration: roundSeconds, requests });
+async function measureAutocannon(url: string, requests: Request[], perOperation: number, seconds = roundSeconds): Promise<Measure> {
+  const result = await autocannon({ url, connections: WRITE_CONNECTIONS, duration: seconds, requests });
   const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]));
   return { rps: result.requests.average / perOperation, p50: result.latency.p50, p99: result.latency.p99, statuses };
 }
@@ -403,10 +403,11 @@ async function main(): Promise<void> {
     }
     const writes = selected.find((endpoint) => endpoint.kind === 'write');
     if (writes?.requests) {
-      eventCost = await measureEventCost(url, () => measureAutocannon(lede.url, writes.requests!, writes.perOperation ?? 1), combine);
+      const measureWrites = (seconds: number) => measureAutocannon(lede.url, writes.requests!, writes.perOperation ?? 1, seconds);
+      eventCost = await measureEventCost(url, measureWrites, combine, roundSeconds);
       process.stdout.write(
         `${writes.name}, events written / not written: ${eventCost.withEvents.rps} / ${eventCost.withoutEvents.rps} op/s = ${eventCost.ratio} ` +
-          `(target at least 0.9; ${eventCost.rounds} alternating rounds)\n`,
+          `(target at least 0.9; ${eventCost.rounds} alternating rounds of ${eventCost.roundSeconds} s)\n`,
       );
     }
     webhookDelivery = null;
