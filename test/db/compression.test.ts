@@ -5,10 +5,10 @@ import { buildTestApp, json } from '../helper.js';
 /*
  * Migration 0012 (docs/adr/0018-lz4-for-large-values.md): what grows with an article is stored
  * with lz4 where the server has it, and with pglz, as before, where it does not (the embedded
- * database). Checked on the values a create, an edit and a publication really store.
+ * database). Checked on the values a create and a publication really store.
  */
 
-/** About 12 KB of varied prose: long enough to be compressed, as a real article's body is. */
+/** About 8 KB of varied prose: long enough to be compressed, as a real article's body is. */
 function longBody(): { type: 'paragraph'; text: string }[] {
   return Array.from({ length: 40 }, (_, index) => ({
     type: 'paragraph',
